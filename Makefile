@@ -1,0 +1,51 @@
+# The two commands a new user needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: run test test-pg lint typecheck bench install clean e2e-deps
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/heedful migrate --noinput
+	$(BIN)/heedful demo --if-empty
+	$(BIN)/heedful serve --host $(HOST) --port $(PORT) --no-migrate
+
+# Browser tests need Debian's Chromium; install it when it is missing and we may.
+e2e-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+	  else echo "chromium is missing: browser tests will be skipped"; fi; }
+
+test: $(STAMP) e2e-deps
+	$(BIN)/ruff check src tests bench
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/pytest -n 2 --dist loadfile
+
+# The same suite against PostgreSQL (HEEDFUL_TEST_DATABASE_URL or the local server).
+test-pg: $(STAMP)
+	HEEDFUL_DATABASE_URL=$${HEEDFUL_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/heedful} \
+	  $(BIN)/pytest -n 2 --dist loadfile
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python bench/pages.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

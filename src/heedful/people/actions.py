@@ -1,0 +1,218 @@
+"""The one way to change people: contacts, identities, merges, agents and teams."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from heedful.core.audit import record_audit
+from heedful.core.errors import ErrorCode, HeedfulError, Invalid
+from heedful.people.identities import normalize_identity
+from heedful.people.models import Agent, Contact, ContactIdentity, ContactMerge, Organization, Team
+
+CONTACT_FIELDS = {
+    "name", "organization", "is_organization_manager", "plan", "tier", "lifetime_value",
+    "currency", "expertise", "language", "timezone", "expectations", "vip",
+}
+
+
+@dataclass(frozen=True)
+class IdentityInput:
+    kind: str
+    value: str
+    verified: bool = False
+
+
+def check_identity_free(kind: str, normalized: str, *, except_contact: Contact | None = None) -> None:
+    clash = ContactIdentity.objects.filter(kind=kind, normalized=normalized)
+    if except_contact is not None:
+        clash = clash.exclude(contact=except_contact)
+    if clash.exists():
+        raise HeedfulError(
+            ErrorCode.DUPLICATE_IDENTITY,
+            _("Another contact already has %(kind)s %(value)s.") % {"kind": kind, "value": normalized},
+            fields={"identities": [_("Merge the two contacts instead.")]},
+        )
+
+
+def organization_for_email(email: str) -> Organization | None:
+    domain = email.rpartition("@")[2].lower()
+    if not domain:
+        return None
+    for org in Organization.objects.exclude(domains=[]).only("id", "domains"):
+        if domain in [d.lower() for d in org.domains]:
+            return org
+    return None
+
+
+def create_contact(
+    *, name: str = "", identities: list[IdentityInput] | None = None, **profile: Any
+) -> Contact:
+    unknown = set(profile) - CONTACT_FIELDS
+    if unknown:
+        raise HeedfulError(
+            ErrorCode.UNKNOWN_FIELD, _("Unknown contact fields."),
+            fields={key: [_("Unknown field.")] for key in sorted(unknown)},
+        )
+    normalized = [(i, normalize_identity(i.kind, i.value)) for i in identities or []]
+    for identity, norm in normalized:
+        check_identity_free(identity.kind, norm)
+    with transaction.atomic():
+        contact = Contact(name=name.strip(), **profile)
+        if contact.organization_id is None:
+            emails = [n for i, n in normalized if i.kind == ContactIdentity.Kind.EMAIL]
+            contact.organization = organization_for_email(emails[0]) if emails else None
+        contact.save()
+        try:
+            ContactIdentity.objects.bulk_create(
+                ContactIdentity(
+                    contact=contact, kind=i.kind, value=i.value.strip(), normalized=norm,
+                    verified=i.verified,
+                )
+                for i, norm in normalized
+            )
+        except IntegrityError:
+            raise HeedfulError(
+                ErrorCode.DUPLICATE_IDENTITY, _("An identity is listed twice or already taken.")
+            ) from None
+    return contact
+
+
+def find_contact_by_identity(kind: str, value: str) -> Contact | None:
+    try:
+        normalized = normalize_identity(kind, value)
+    except Invalid:
+        return None
+    identity = (
+        ContactIdentity.objects.select_related("contact")
+        .filter(kind=kind, normalized=normalized)
+        .first()
+    )
+    return identity.contact if identity else None
+
+
+def get_or_create_contact_for_email(email: str, *, name: str = "") -> Contact:
+    """The contact who owns this address, created (with the address) when we meet them first."""
+    contact = find_contact_by_identity(ContactIdentity.Kind.EMAIL, email)
+    if contact is not None:
+        return contact
+    try:
+        with transaction.atomic():
+            return create_contact(
+                name=name, identities=[IdentityInput(ContactIdentity.Kind.EMAIL, email)]
+            )
+    except HeedfulError as error:
+        if error.code != ErrorCode.DUPLICATE_IDENTITY:
+            raise
+        # Another request created them a moment ago.
+        found = find_contact_by_identity(ContactIdentity.Kind.EMAIL, email)
+        assert found is not None
+        return found
+
+
+def update_contact(*, contact: Contact, changes: dict[str, Any]) -> Contact:
+    unknown = set(changes) - CONTACT_FIELDS
+    if unknown:
+        raise HeedfulError(
+            ErrorCode.UNKNOWN_FIELD, _("Unknown contact fields."),
+            fields={key: [_("Unknown field.")] for key in sorted(unknown)},
+        )
+    for key, value in changes.items():
+        setattr(contact, key, value)
+    contact.save()
+    return contact
+
+
+def add_identity(*, contact: Contact, kind: str, value: str, verified: bool = False) -> ContactIdentity:
+    normalized = normalize_identity(kind, value)
+    check_identity_free(kind, normalized, except_contact=contact)
+    identity, _created = ContactIdentity.objects.get_or_create(
+        kind=kind, normalized=normalized,
+        defaults={"contact": contact, "value": value.strip(), "verified": verified},
+    )
+    return identity
+
+
+def remove_identity(*, identity: ContactIdentity) -> None:
+    identity.delete()
+
+
+def merge_contacts(*, source: Contact, target: Contact, actor: AbstractBaseUser | None) -> Contact:
+    """Fold `source` into `target`: identities, tickets, CCs and authored events move; the source
+    stays as a pointer (merged_into) and a ContactMerge row records what moved."""
+    if source.pk == target.pk:
+        raise Invalid(_("A contact cannot be merged into itself."))
+    if source.merged_into_id is not None:
+        raise Invalid(_("This contact was already merged."))
+    from heedful.tickets.models import Event, Ticket
+
+    with transaction.atomic():
+        identity_ids = list(source.identities.values_list("id", flat=True))
+        ticket_ids = list(Ticket.objects.filter(requester=source).values_list("id", flat=True))
+        source.identities.update(contact=target)
+        Ticket.objects.filter(requester=source).update(requester=target)
+        cc_through = Ticket.participants.through
+        for row in cc_through.objects.filter(contact=source):
+            cc_through.objects.get_or_create(ticket_id=row.ticket_id, contact=target)
+        cc_through.objects.filter(contact=source).delete()
+        Event.objects.filter(author_contact=source).update(author_contact=target)
+        # Keep what the target lacks from the source's profile.
+        for field in ("name", "plan", "tier", "language", "timezone", "expectations"):
+            if not getattr(target, field) and getattr(source, field):
+                setattr(target, field, getattr(source, field))
+        if target.organization_id is None:
+            target.organization_id = source.organization_id
+        target.vip = target.vip or source.vip
+        target.lifetime_value = target.lifetime_value + source.lifetime_value
+        target.save()
+        source.merged_into = target
+        source.save(update_fields=["merged_into", "updated_at"])
+        moved = {"identities": identity_ids, "tickets": ticket_ids}
+        ContactMerge.objects.create(source=source, target=target, actor=actor, moved=moved)
+        record_audit(actor=actor, action="contact.merge", target=target,
+                     details={"source": source.pk, **moved})
+    return target
+
+
+def create_team(*, name: str, description: str = "") -> Team:
+    if Team.objects.filter(name__iexact=name.strip()).exists():
+        raise HeedfulError(ErrorCode.CONFLICT, _("A team with this name exists."),
+                           fields={"name": [_("Choose another name.")]})
+    return Team.objects.create(name=name.strip(), description=description)
+
+
+def create_agent(
+    *,
+    email: str,
+    password: str | None,
+    display_name: str = "",
+    role: str = Agent.Role.AGENT,
+    teams: list[Team] | None = None,
+    languages: list[str] | None = None,
+    timezone: str = "",
+) -> Agent:
+    """A Django user with an agent profile; admins also reach the admin site."""
+    normalized = normalize_identity(ContactIdentity.Kind.EMAIL, email)
+    user_model = get_user_model()
+    if user_model.objects.filter(username__iexact=normalized).exists():
+        raise HeedfulError(ErrorCode.CONFLICT, _("An agent with this e-mail exists."),
+                           fields={"email": [_("Use another address.")]})
+    if role not in Agent.Role.values:
+        raise Invalid(_("Unknown role."), fields={"role": [_("Use admin, supervisor or agent.")]})
+    with transaction.atomic():
+        user = user_model.objects.create_user(
+            username=normalized, email=normalized, password=password,
+            is_staff=role == Agent.Role.ADMIN, is_superuser=role == Agent.Role.ADMIN,
+        )
+        agent = Agent.objects.create(
+            user=user, display_name=display_name or normalized.split("@")[0], role=role,
+            languages=languages or [], timezone=timezone,
+        )
+        if teams:
+            agent.teams.set(teams)
+    return agent

@@ -1,0 +1,53 @@
+"""Telling the world after a ticket changed: webhooks (queued in the same transaction) and
+realtime updates for agents' open pages (sent only after commit)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from django.db import transaction
+
+from heedful.tickets.models import Event, Ticket
+
+logger = logging.getLogger(__name__)
+
+TICKET_CREATED = "ticket.created"
+TICKET_UPDATED = "ticket.updated"
+EVENT_ADDED = "event.added"
+
+
+def ticket_group(ticket_id: int) -> str:
+    return f"ticket.{ticket_id}"
+
+
+QUEUE_GROUP = "queue"
+
+
+def _broadcast(ticket_id: int, event_id: int | None, kind: str) -> None:
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    message = {"type": "ticket.changed", "ticket": ticket_id, "event": event_id, "kind": kind}
+    try:
+        async_to_sync(layer.group_send)(ticket_group(ticket_id), message)
+        async_to_sync(layer.group_send)(QUEUE_GROUP, message)
+    except Exception:  # a realtime hiccup must never undo a committed change
+        logger.exception("realtime broadcast failed for ticket %s", ticket_id)
+
+
+def ticket_changed(ticket: Ticket, events: list[Event], *, created: bool = False) -> None:
+    from heedful.webhooks.dispatch import queue_deliveries
+
+    if created:
+        queue_deliveries(TICKET_CREATED, {"ticket_id": ticket.pk})
+    elif events:
+        queue_deliveries(TICKET_UPDATED, {"ticket_id": ticket.pk})
+    for event in events:
+        queue_deliveries(EVENT_ADDED, {"ticket_id": ticket.pk, "event_id": event.pk})
+    last: dict[str, Any] = {"event": events[-1].pk if events else None,
+                            "kind": events[-1].kind if events else "created"}
+    transaction.on_commit(lambda: _broadcast(ticket.pk, last["event"], last["kind"]))

@@ -1,0 +1,233 @@
+"""Reads for queues and ticket pages, with their joins set and the access policy applied.
+
+Queue pages use keyset (cursor) pagination so that page 2,000 costs what page 1 costs, and a
+fixed number of queries whatever the page size.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from heedful.core.errors import Invalid
+from heedful.people.models import Contact
+from heedful.policy import Viewer, visible_events, visible_tickets
+from heedful.tickets.models import Channel, Event, SavedFilter, Tag, Ticket
+
+QUEUES = ("mine", "unassigned", "my_teams", "all", "open")
+SORTS = {
+    "updated": ("updated_at", True), "-updated": ("updated_at", False),
+    "created": ("created_at", True), "-created": ("created_at", False),
+    "priority": ("priority_rank", True), "-priority": ("priority_rank", False),
+}
+FILTER_KEYS = {
+    "status", "priority", "team", "assignee", "tag", "channel", "language", "requester",
+    "organization", "q", "created_after", "created_before", "updated_after", "updated_before",
+    "message_id",
+}
+PRIORITY_RANK = Case(
+    When(priority=Ticket.Priority.URGENT, then=Value(4)),
+    When(priority=Ticket.Priority.HIGH, then=Value(3)),
+    When(priority=Ticket.Priority.NORMAL, then=Value(2)),
+    default=Value(1), output_field=IntegerField(),
+)
+
+
+@dataclass
+class Page:
+    items: list[Ticket]
+    next_cursor: str | None
+    filters: dict[str, Any] = field(default_factory=dict)
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None or value == "":
+        return []
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value if str(v) != ""]
+    return [v for v in str(value).split(",") if v]
+
+
+def _ids(name: str, value: Any) -> list[int | None]:
+    result: list[int | None] = []
+    for item in _as_list(value):
+        if item in {"none", "null"}:
+            result.append(None)
+            continue
+        if not item.isdigit():
+            raise Invalid(_("Filter %(name)s takes ids.") % {"name": name},
+                          fields={name: [_("Use numeric ids, or none.")]})
+        result.append(int(item))
+    return result
+
+
+def _id_filter(column: str, ids: list[int | None]) -> Q:
+    query = Q(**{f"{column}__in": [i for i in ids if i is not None]})
+    if None in ids:
+        query |= Q(**{f"{column}__isnull": True})
+    return query
+
+
+def _when(name: str, value: Any) -> datetime.datetime:
+    parsed = parse_datetime(str(value)) if value else None
+    if parsed is None:
+        try:
+            parsed = datetime.datetime.fromisoformat(str(value))
+        except ValueError:
+            raise Invalid(_("Filter %(name)s takes a date or time.") % {"name": name},
+                          fields={name: [_("Use ISO 8601, e.g. 2026-01-31 or 2026-01-31T09:00Z.")]}
+                          ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=datetime.UTC)
+    return parsed
+
+
+def apply_filters(tickets: QuerySet[Ticket], filters: dict[str, Any]) -> QuerySet[Ticket]:
+    unknown = set(filters) - FILTER_KEYS
+    if unknown:
+        raise Invalid(_("Unknown filters."), fields={k: [_("Unknown filter.")] for k in sorted(unknown)})
+    choices = {"status": Ticket.Status.values, "priority": Ticket.Priority.values,
+               "channel": Channel.values}
+    for name, allowed in choices.items():
+        values = _as_list(filters.get(name))
+        bad = [v for v in values if v not in allowed]
+        if bad:
+            raise Invalid(_("Unknown %(name)s.") % {"name": name},
+                          fields={name: [_("Use one of: %(values)s.") % {"values": ", ".join(allowed)}]})
+        if values:
+            tickets = tickets.filter(**{f"{name}__in": values})
+    for name, column in (("team", "team_id"), ("assignee", "assignee_id"),
+                         ("requester", "requester_id"), ("organization", "organization_id")):
+        if filters.get(name) not in (None, ""):
+            tickets = tickets.filter(_id_filter(column, _ids(name, filters[name])))
+    for tag in _as_list(filters.get("tag")):
+        tickets = tickets.filter(tags__in=Tag.objects.filter(name=tag.lower()))
+    if languages := _as_list(filters.get("language")):
+        tickets = tickets.filter(language__in=languages)
+    if text := str(filters.get("q") or "").strip():
+        if text.lstrip("#").isdigit():
+            tickets = tickets.filter(Q(number=int(text.lstrip("#"))) | Q(subject__icontains=text))
+        else:
+            tickets = tickets.filter(subject__icontains=text)
+    for name, lookup in (("created_after", "created_at__gte"), ("created_before", "created_at__lt"),
+                         ("updated_after", "updated_at__gte"), ("updated_before", "updated_at__lt")):
+        if filters.get(name):
+            tickets = tickets.filter(**{lookup: _when(name, filters[name])})
+    if filters.get("message_id"):
+        message_id = str(filters["message_id"]).strip().strip("<>")
+        holders = Event.objects.filter(message_id__in=[message_id, f"<{message_id}>"])
+        tickets = tickets.filter(id__in=holders.values("ticket_id"))
+    return tickets
+
+
+def queue_base(viewer: Viewer, queue: str) -> QuerySet[Ticket]:
+    tickets = visible_tickets(viewer)
+    agent = viewer.agent
+    if queue == "all":
+        return tickets
+    open_statuses = [S for S in Ticket.Status.values if S not in {"solved", "closed"}]
+    if queue == "open":
+        return tickets.filter(status__in=open_statuses)
+    if queue == "mine" and agent is not None:
+        return tickets.filter(assignee_id=agent.user_id, status__in=open_statuses)
+    if queue == "unassigned":
+        return tickets.filter(assignee__isnull=True, status__in=open_statuses)
+    if queue == "my_teams" and agent is not None:
+        return tickets.filter(team__in=agent.teams.all(), status__in=open_statuses)
+    if queue.startswith("saved:") and queue[6:].isdigit() and agent is not None:
+        saved = SavedFilter.objects.filter(
+            Q(owner=agent.user) | Q(shared=True), pk=int(queue[6:])).first()
+        if saved is None:
+            raise Invalid(_("No such saved filter."), fields={"queue": [_("Unknown queue.")]})
+        return apply_filters(tickets, {k: v for k, v in saved.params.items() if k != "sort"})
+    raise Invalid(_("Unknown queue %(queue)s.") % {"queue": queue},
+                  fields={"queue": [_("Use mine, unassigned, my_teams, open, all or saved:<id>.")]})
+
+
+def encode_cursor(value: Any, pk: int) -> str:
+    raw = json.dumps([value.isoformat() if isinstance(value, datetime.datetime) else value, pk])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, is_time: bool) -> tuple[Any, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        value, pk = json.loads(raw)
+        if not isinstance(pk, int):
+            raise ValueError
+        if is_time:
+            value = datetime.datetime.fromisoformat(value)
+        elif not isinstance(value, int):
+            raise ValueError
+    except (ValueError, TypeError, json.JSONDecodeError, UnicodeDecodeError):
+        raise Invalid(_("This page link is no longer valid."),
+                      fields={"cursor": [_("Start again from the first page.")]}) from None
+    return value, pk
+
+
+def ticket_queue(
+    *, viewer: Viewer, queue: str = "all", filters: dict[str, Any] | None = None,
+    sort: str = "-updated", cursor: str | None = None, limit: int = 50,
+) -> Page:
+    """One page of a queue: tickets with requester, assignee, team and tags loaded in a fixed
+    number of queries."""
+    if sort not in SORTS:
+        raise Invalid(_("Unknown sort."), fields={"sort": [_("Use one of: %(values)s.") % {
+            "values": ", ".join(SORTS)}]})
+    limit = max(1, min(int(limit), 200))
+    column, ascending = SORTS[sort]
+    tickets = apply_filters(queue_base(viewer, queue), filters or {})
+    if column == "priority_rank":
+        tickets = tickets.annotate(priority_rank=PRIORITY_RANK)
+    if cursor:
+        value, pk = decode_cursor(cursor, is_time=column.endswith("_at"))
+        op = "gt" if ascending else "lt"
+        tickets = tickets.filter(Q(**{f"{column}__{op}": value})
+                                 | Q(**{column: value, f"id__{op}": pk}))
+    order = [column, "id"] if ascending else [f"-{column}", "-id"]
+    rows = list(
+        tickets.order_by(*order)
+        .select_related("requester__organization", "assignee__agent", "team", "organization")
+        .prefetch_related("tags")[: limit + 1]
+    )
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = encode_cursor(getattr(last, column), last.pk)
+    return Page(items=rows, next_cursor=next_cursor, filters=filters or {})
+
+
+def timeline(viewer: Viewer, ticket: Ticket) -> QuerySet[Event]:
+    """The ticket's events, plus those of tickets merged into it, oldest first."""
+    merged_ids = list(ticket.merged_from.values_list("id", flat=True))
+    events = visible_events(viewer, ticket)
+    if merged_ids:
+        extra = Event.objects.filter(ticket_id__in=merged_ids)
+        if viewer.agent is None:
+            extra = extra.filter(public=True)
+        events = events | extra
+    return events.select_related(
+        "author_user__agent", "author_contact", "ticket"
+    ).prefetch_related("attachments").order_by("created_at", "id")
+
+
+def customer_history(viewer: Viewer, contact: Contact, *, exclude: Ticket | None = None,
+                     limit: int = 20) -> list[Ticket]:
+    """Every earlier ticket of the customer, on every channel, newest first."""
+    tickets = visible_tickets(viewer).filter(Q(requester=contact) | Q(participants=contact))
+    if exclude is not None:
+        tickets = tickets.exclude(pk=exclude.pk)
+    return list(tickets.distinct().order_by("-created_at")[:limit])
+
+
+def contact_with_identities(contact_id: int) -> Contact | None:
+    return (Contact.objects.select_related("organization")
+            .prefetch_related(Prefetch("identities")).filter(pk=contact_id).first())

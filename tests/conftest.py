@@ -1,0 +1,94 @@
+"""Test harness: an isolated data dir, real database (SQLite or HEEDFUL_DATABASE_URL),
+real task worker runs, and story helpers."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from typing import Any
+
+# Before Django loads settings: keep tests' files, secret and SQLite out of the user's var/.
+os.environ.setdefault("HEEDFUL_DATA_DIR", tempfile.mkdtemp(prefix="heedful-test-"))
+
+import pytest
+from django.core.management import call_command
+
+from tests import factories
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    url = os.environ.get("HEEDFUL_DATABASE_URL", "")
+    if url.startswith("postgres"):
+        import psycopg
+
+        try:
+            psycopg.connect(url.replace("postgres://", "postgresql://", 1).rsplit("/", 1)[0] + "/postgres",
+                            connect_timeout=3).close()
+        except psycopg.Error as problem:
+            raise pytest.UsageError(
+                f"HEEDFUL_DATABASE_URL points at PostgreSQL but it does not answer ({problem}). "
+                "Start it (see docs/operations.md) or unset the variable to test on SQLite."
+            ) from None
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings: Any, tmp_path: Any) -> None:
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                    "OPTIONS": {"location": str(tmp_path / "media")}},
+    }
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def run_tasks() -> Any:
+    """Run every task that is due now through the real database worker, as `heedful worker`
+    would."""
+
+    def run() -> None:
+        call_command("db_worker", queue_name="*", batch=True, interval=0, reload=False,
+                     startup_delay=False, verbosity=0)
+
+    return run
+
+
+@pytest.fixture
+def agent(db: None) -> Any:
+    return factories.make_agent(name="Alice Agent")
+
+
+@pytest.fixture
+def supervisor(db: None) -> Any:
+    return factories.make_agent(role="supervisor", name="Sam Supervisor")
+
+
+@pytest.fixture
+def admin_agent(db: None) -> Any:
+    return factories.make_agent(role="admin", name="Ada Admin")
+
+
+@pytest.fixture
+def contact(db: None) -> Any:
+    return factories.make_contact(name="Carol Customer", email="carol@example.org")
+
+
+@pytest.fixture
+def ticket(contact: Any) -> Any:
+    return factories.make_ticket(requester=contact)
+
+
+@pytest.fixture
+def agent_client(client: Any, agent: Any) -> Any:
+    client.force_login(agent.user)
+    return client
