@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from heedful.core.admin import AuditedAdmin
+from heedful.tickets.models import CustomFieldDefinition, SavedFilter, SavedReply, Tag, Ticket
+
+
+@admin.register(Ticket)
+class TicketAdmin(AuditedAdmin):
+    list_display = ["number", "subject", "status", "priority", "channel", "assignee", "updated_at"]
+    list_filter = ["status", "priority", "channel"]
+    search_fields = ["subject", "number"]
+    raw_id_fields = ["requester", "organization", "participants", "assignee", "team", "merged_into"]
+    readonly_fields = ["number", "created_at", "updated_at"]
+
+    # View only: tickets change through actions (agent UI, portal, API, mail) so that every
+    # change lands on the timeline; an admin form would be a second write path.
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+    def has_change_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(CustomFieldDefinition)
+class CustomFieldDefinitionAdmin(AuditedAdmin):
+    list_display = ["label", "key", "type", "required", "customer_editable", "active", "position"]
+    list_editable = ["position", "active"]
+
+
+@admin.register(SavedReply)
+class SavedReplyAdmin(AuditedAdmin):
+    list_display = ["title", "team", "owner", "active"]
+    list_filter = ["active", "team"]
+
+
+@admin.register(Tag)
+class TagAdmin(AuditedAdmin):
+    search_fields = ["name"]
+
+
+@admin.register(SavedFilter)
+class SavedFilterAdmin(AuditedAdmin):
+    list_display = ["name", "owner", "shared"]
