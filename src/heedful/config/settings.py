@@ -132,6 +132,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise serves from here after `collectstatic`
 MEDIA_ROOT = DATA_DIR / "media"
 STORAGES = {
     "default": {
