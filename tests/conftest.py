@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -43,12 +44,14 @@ def _media_in_tmp(settings: Any, tmp_path: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache() -> Iterator[None]:
-    from django.core.cache import cache
-
-    cache.clear()
+def _fresh_cache(settings: Any) -> Iterator[None]:
+    """A key prefix of its own for every test: with Redis shared by parallel workers, clearing
+    the whole cache would wipe another test's counters."""
+    settings.CACHES = {
+        alias: {**config, "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}
+        for alias, config in settings.CACHES.items()
+    }
     yield
-    cache.clear()
 
 
 @pytest.fixture
