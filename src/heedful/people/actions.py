@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
@@ -142,7 +141,7 @@ def remove_identity(*, identity: ContactIdentity) -> None:
     identity.delete()
 
 
-def merge_contacts(*, source: Contact, target: Contact, actor: AbstractBaseUser | None) -> Contact:
+def merge_contacts(*, source: Contact, target: Contact, actor: Any) -> Contact:
     """Fold `source` into `target`: identities, tickets, CCs and authored events move; the source
     stays as a pointer (merged_into) and a ContactMerge row records what moved."""
     if source.pk == target.pk:
