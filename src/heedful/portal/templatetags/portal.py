@@ -1,0 +1,58 @@
+"""Small display helpers for portal templates."""
+
+from __future__ import annotations
+
+import re
+
+from django import template
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
+
+from heedful.tickets.models import Ticket
+
+register = template.Library()
+
+S = Ticket.Status
+
+
+@register.filter
+def tel_href(phone: str) -> str:
+    """'+1 (555) 0100' -> 'tel:+15550100': digits only, with a leading + kept."""
+    raw = str(phone or "").strip()
+    digits = re.sub(r"\D", "", raw)
+    if raw.startswith("00"):
+        digits, raw = digits[2:], "+"
+    if not digits:
+        return ""
+    return "tel:" + ("+" if raw.startswith("+") else "") + digits
+
+
+@register.filter
+def customer_status(status: str) -> str:
+    """The status in words that mean something to the customer."""
+    labels = {
+        S.NEW: _("Received"),
+        S.OPEN: _("In progress"),
+        S.PENDING: _("Waiting for your reply"),
+        S.ON_HOLD: _("In progress"),
+        S.SOLVED: _("Solved"),
+        S.CLOSED: _("Closed"),
+    }
+    return str(labels.get(status, status))
+
+
+@register.filter
+def status_class(status: str) -> str:
+    return {S.PENDING: "status-waiting", S.SOLVED: "status-done", S.CLOSED: "status-done"}.get(
+        status, "status-active")
+
+
+@register.simple_tag
+def chat_url() -> str:
+    """The live chat page when the chat app provides one; empty otherwise."""
+    for name in ("chat:start", "chat:index", "chat:widget"):
+        try:
+            return reverse(name)
+        except NoReverseMatch:
+            continue
+    return ""

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from heedful.people.actions import update_contact
+from tests.factories import make_ticket
+from tests.portal.conftest import signed_in
+
+pytestmark = pytest.mark.django_db
+
+
+def test_home_shows_click_to_call_and_email_without_sign_in(client, site):
+    response = client.get("/portal/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'href="tel:+15550100"' in html
+    assert 'href="mailto:help@example.com"' in html
+    assert "Mon-Fri 9:00-17:00" in html
+
+
+def test_contact_options_are_on_every_portal_page(client, site):
+    for path in ("/portal/sign-in/", "/portal/new/"):
+        assert 'href="tel:+15550100"' in client.get(path).content.decode()
+
+
+def test_live_chat_is_offered_only_when_enabled(client, site):
+    assert "Live chat" not in client.get("/portal/").content.decode()
+    site.chat_enabled = True
+    site.save()
+    assert "Live chat" in client.get("/portal/").content.decode()
+
+
+def test_pages_have_no_inline_script_or_style(client, site, contact):
+    signed_in(client, contact)
+    ticket = make_ticket(requester=contact)
+    for path in ("/portal/", "/portal/new/", f"/portal/tickets/{ticket.number}/", "/portal/profile/"):
+        html = client.get(path).content.decode()
+        assert "style=" not in html
+        assert "<script>" not in html and "onclick" not in html
+        assert 'class="skip-link"' in html
+
+
+def test_signed_in_home_lists_own_tickets_with_status(client, contact):
+    ticket = make_ticket(requester=contact, subject="Router blinks")
+    other = make_ticket(subject="Someone else's secret")
+    html = signed_in(client, contact).get("/portal/").content.decode()
+    assert f"#{ticket.number} Router blinks" in html
+    assert "Someone else" not in html and f"#{other.number}" not in html
+    assert "Received" in html
+    assert 'href="/portal/new/"' in html
+
+
+def test_times_render_in_the_contacts_time_zone(client, contact):
+    at = datetime.datetime(2026, 1, 15, 12, 0, tzinfo=datetime.UTC)
+    make_ticket(requester=contact, at=at)
+    update_contact(contact=contact, changes={"timezone": "Asia/Tokyo"})
+    html = signed_in(client, contact).get("/portal/").content.decode()
+    assert 'datetime="2026-01-15T21:00:00+09:00"' in html
+
+
+def test_ticket_list_pages_bad_page_number_does_not_fail(client, contact):
+    make_ticket(requester=contact)
+    response = signed_in(client, contact).get("/portal/?page=zzz")
+    assert response.status_code == 200
