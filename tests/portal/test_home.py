@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
+
 from heedful.people.actions import update_contact
 from tests.factories import make_ticket
 from tests.portal.conftest import signed_in

@@ -18,7 +18,13 @@ from heedful.core.errors import HeedfulError
 from heedful.core.models import SiteSettings
 from heedful.people.actions import update_contact
 from heedful.portal import actions
-from heedful.portal.forms import EmailSignInForm, PasswordSignInForm, ProfileForm, SetPasswordForm, apply_error
+from heedful.portal.forms import (
+    EmailSignInForm,
+    PasswordSignInForm,
+    ProfileForm,
+    SetPasswordForm,
+    apply_error,
+)
 from heedful.portal.session import contact_required, sign_in, sign_out
 from heedful.portal.throttling import clear_attempts, count_attempt, is_throttled
 
