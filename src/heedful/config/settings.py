@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import django.conf.locale
 from django.utils.translation import gettext_lazy as _
 
 from heedful.config import env
@@ -127,6 +128,10 @@ LANGUAGES = [
     ("lo", _("Lao")),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Django knows no Lao; tell it how to name and write it.
+django.conf.locale.LANG_INFO.setdefault(
+    "lo", {"bidi": False, "code": "lo", "name": "Lao", "name_local": "ລາວ"}
+)
 TIME_ZONE = env.string("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

@@ -10,6 +10,18 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 
+def _die_with_parent() -> None:
+    """Linux: the worker gets SIGTERM when `serve` dies, even by a signal that skips our cleanup
+    (uvicorn re-raises SIGTERM/SIGINT after its own shutdown)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 class Command(BaseCommand):
     help = "Run the help desk: ASGI web server plus an in-process task worker."
 
@@ -38,7 +50,7 @@ class Command(BaseCommand):
         if not options["no_worker"]:
             # A separate process, so a slow job never stalls a web request.
             worker = subprocess.Popen(
-                [sys.executable, "-m", "heedful.cli", "worker"],
+                [sys.executable, "-m", "heedful.cli", "worker"], preexec_fn=_die_with_parent,
             )
         self.stdout.write(
             f"Heedful is serving on http://{options['host']}:{options['port']}/ "
