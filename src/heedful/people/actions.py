@@ -215,3 +215,57 @@ def create_agent(
         if teams:
             agent.teams.set(teams)
     return agent
+
+
+ORGANIZATION_FIELDS = {"name", "domains", "notes", "managers_see_tickets"}
+
+
+def _clean_organization(changes: dict[str, Any], *, organization: Organization | None) -> dict[str, Any]:
+    unknown = set(changes) - ORGANIZATION_FIELDS
+    if unknown:
+        raise HeedfulError(
+            ErrorCode.UNKNOWN_FIELD, _("Unknown organization fields."),
+            fields={key: [_("Unknown field.")] for key in sorted(unknown)},
+        )
+    cleaned = dict(changes)
+    if "name" in cleaned:
+        name = " ".join(str(cleaned["name"] or "").split())
+        if not name:
+            raise Invalid(_("An organization needs a name."), fields={"name": [_("This is required.")]})
+        if len(name) > 200:
+            raise Invalid(_("The name is too long."), fields={"name": [_("At most 200 characters.")]})
+        clash = Organization.objects.filter(name__iexact=name)
+        if organization is not None:
+            clash = clash.exclude(pk=organization.pk)
+        if clash.exists():
+            raise HeedfulError(ErrorCode.CONFLICT, _("An organization with this name exists."),
+                               fields={"name": [_("Choose another name.")]})
+        cleaned["name"] = name
+    if "domains" in cleaned:
+        domains = []
+        for domain in cleaned["domains"] or []:
+            value = str(domain).strip().lower().lstrip("@")
+            if not value or " " in value or "." not in value or "@" in value or len(value) > 253:
+                raise Invalid(_("%(domain)s is not an e-mail domain.") % {"domain": domain},
+                              fields={"domains": [_("Use domains such as example.com.")]})
+            if value not in domains:
+                domains.append(value)
+        cleaned["domains"] = domains
+    return cleaned
+
+
+def create_organization(*, name: str, **fields: Any) -> Organization:
+    cleaned = _clean_organization({"name": name, **fields}, organization=None)
+    try:
+        with transaction.atomic():
+            return Organization.objects.create(**cleaned)
+    except IntegrityError:  # created by another request a moment ago
+        raise HeedfulError(ErrorCode.CONFLICT, _("An organization with this name exists."),
+                           fields={"name": [_("Choose another name.")]}) from None
+
+
+def update_organization(*, organization: Organization, changes: dict[str, Any]) -> Organization:
+    for key, value in _clean_organization(changes, organization=organization).items():
+        setattr(organization, key, value)
+    organization.save()
+    return organization
