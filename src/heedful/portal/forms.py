@@ -40,9 +40,10 @@ class AttachmentsField(forms.FileField):
                 uploads.append(Upload.from_file(handle, name=handle.name,
                                                 content_type=handle.content_type or ""))
             except HeedfulError as error:
-                raise forms.ValidationError(
-                    [error.message, *error.fields.get("attachments", [])], code="too_large"
-                ) from None
+                raise forms.ValidationError([
+                    forms.ValidationError(message, code="too_large")
+                    for message in [error.message, *error.fields.get("attachments", [])]
+                ]) from None
         return uploads
 
 
