@@ -1,9 +1,21 @@
-from django.contrib.auth import views as auth_views
 from django.urls import path
-from django.views.generic import RedirectView
+
+from heedful.web.views import auth, queue, ticket
 
 app_name = "web"
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(), name="login"),
-    path("", RedirectView.as_view(url="/admin/"), name="queue"),
+    path("login/", auth.login_view, name="login"),
+    path("logout/", auth.logout_view, name="logout"),
+    path("", queue.queue_view, name="queue"),
+    path("bulk/", queue.bulk_view, name="bulk"),
+    path("saved-filters/", queue.saved_filter_create, name="saved_filter_create"),
+    path("saved-filters/<int:filter_id>/delete/", queue.saved_filter_delete, name="saved_filter_delete"),
+    path("tickets/<int:number>/", ticket.ticket_view, name="ticket"),
+    path("tickets/<int:number>/reply/", ticket.reply_view, name="reply"),
+    path("tickets/<int:number>/update/", ticket.update_view, name="update"),
+    path("tickets/<int:number>/merge/", ticket.merge_view, name="merge"),
+    path("tickets/<int:number>/split/", ticket.split_view, name="split"),
+    path("tickets/<int:number>/presence", ticket.presence_view, name="presence"),
+    path("tickets/<int:number>/saved-replies/<int:reply_id>/", ticket.saved_reply_view, name="saved_reply"),
+    path("attachments/<int:attachment_id>/", ticket.attachment_view, name="attachment"),
 ]

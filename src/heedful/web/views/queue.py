@@ -1,0 +1,153 @@
+"""The agent's queues: filters, sort, cursor pages, saved filters and bulk changes."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from heedful.core.errors import HeedfulError, Invalid
+from heedful.people.models import Agent, Team
+from heedful.policy import Viewer, visible_tickets
+from heedful.tickets import selectors
+from heedful.tickets.actions import bulk_update_tickets
+from heedful.tickets.models import Channel, SavedFilter, Ticket
+from heedful.web import forms
+from heedful.web.common import agent_required, form_errors, viewer_of
+
+QUEUE_LABELS = {
+    "mine": gettext_lazy("Assigned to me"),
+    "unassigned": gettext_lazy("Unassigned"),
+    "my_teams": gettext_lazy("My teams"),
+    "open": gettext_lazy("All open"),
+    "all": gettext_lazy("All tickets"),
+}
+SORT_LABELS = {
+    "-updated": gettext_lazy("Recently updated"),
+    "updated": gettext_lazy("Least recently updated"),
+    "-created": gettext_lazy("Newest first"),
+    "created": gettext_lazy("Oldest first"),
+    "-priority": gettext_lazy("Highest priority"),
+    "priority": gettext_lazy("Lowest priority"),
+}
+PAGE_SIZE = 50
+CLOSED = (Ticket.Status.SOLVED, Ticket.Status.CLOSED)
+
+
+def queue_counts(viewer: Viewer) -> dict[str, int]:
+    """Ticket counts of every built-in queue, in one aggregate query."""
+    agent = viewer.agent
+    assert agent is not None
+    still_open = ~Q(status__in=CLOSED)
+    return visible_tickets(viewer).aggregate(
+        mine=Count("id", filter=still_open & Q(assignee_id=agent.user_id)),
+        unassigned=Count("id", filter=still_open & Q(assignee__isnull=True)),
+        my_teams=Count("id", filter=still_open & Q(team_id__in=agent.teams.values("id"))),
+        open=Count("id", filter=still_open),
+        all=Count("id"),
+    )
+
+
+def saved_filters_for(viewer: Viewer) -> list[SavedFilter]:
+    assert viewer.agent is not None
+    return list(SavedFilter.objects.filter(Q(owner_id=viewer.agent.user_id) | Q(shared=True)))
+
+
+def render_queue(request: HttpRequest, query: QueryDict, *, error: HeedfulError | None = None,
+                 status: int = 200) -> HttpResponse:
+    viewer = viewer_of(request)
+    counts = queue_counts(viewer)
+    queue = query.get("queue") or ("mine" if counts["mine"] else "unassigned")
+    saved = saved_filters_for(viewer)
+    filters = forms.filters_from(query, viewer)
+    saved_current = next((s for s in saved if f"saved:{s.pk}" == queue), None)
+    sort = query.get("sort") or (saved_current.params.get("sort") if saved_current else None) \
+        or forms.DEFAULT_SORT
+    page = selectors.Page(items=[], next_cursor=None)
+    try:
+        page = selectors.ticket_queue(viewer=viewer, queue=queue, filters=filters, sort=sort,
+                                      cursor=query.get("cursor") or None, limit=PAGE_SIZE)
+    except HeedfulError as problem:
+        error, status = error or problem, status if error else problem.http_status
+    params = {"queue": queue, "sort": sort, **{k: query.get(k, "") for k in forms.FILTER_FIELDS}}
+    current_query = urlencode({k: v for k, v in params.items() if v})
+    agents = list(Agent.objects.filter(is_active=True).select_related("user"))
+    context: dict[str, Any] = {
+        "page": page, "queue": queue, "counts": counts, "sort": sort, "params": params,
+        "queue_label": QUEUE_LABELS.get(queue, saved_current.name if saved_current else queue),
+        "queues": [(key, label, counts[key]) for key, label in QUEUE_LABELS.items()],
+        "sorts": list(SORT_LABELS.items()), "statuses": Ticket.Status.choices,
+        "priorities": Ticket.Priority.choices, "channels": Channel.choices,
+        "teams": list(Team.objects.all()), "agents": agents, "saved_filters": saved,
+        "saved_current": saved_current, "current_query": current_query,
+        "has_filters": any(query.get(k) for k in forms.FILTER_FIELDS),
+        **form_errors(error),
+    }
+    return render(request, "web/queue.html", context, status=status)
+
+
+@require_GET
+@agent_required
+def queue_view(request: HttpRequest) -> HttpResponse:
+    return render_queue(request, request.GET)
+
+
+def _back_to_queue(request: HttpRequest) -> QueryDict:
+    return QueryDict(request.POST.get("return_query", ""))
+
+
+@require_POST
+@agent_required
+def bulk_view(request: HttpRequest) -> HttpResponse:
+    viewer = viewer_of(request)
+    query = _back_to_queue(request)
+    try:
+        ids = forms.selected_ids(request.POST)
+        changes = forms.bulk_changes(request.POST, viewer)
+        tickets = list(visible_tickets(viewer).filter(pk__in=ids).order_by("pk"))
+        if len(tickets) != len(set(ids)):
+            raise Invalid(_("Some selected tickets are not available to you."))
+        count = bulk_update_tickets(tickets=tickets, actor=request.user, changes=changes)
+    except HeedfulError as problem:
+        return render_queue(request, query, error=problem, status=problem.http_status)
+    messages.success(request, _("%(count)s tickets updated.") % {"count": count})
+    return redirect(reverse("web:queue") + "?" + query.urlencode())
+
+
+@require_POST
+@agent_required
+def saved_filter_create(request: HttpRequest) -> HttpResponse:
+    viewer = viewer_of(request)
+    query = _back_to_queue(request)
+    name = " ".join(request.POST.get("name", "").split())
+    try:
+        if not name or len(name) > 100:
+            raise Invalid(_("Give the saved filter a name of at most 100 characters."),
+                          fields={"name": [_("This is required.")]})
+        params: dict[str, Any] = dict(forms.filters_from(query, viewer))
+        selectors.apply_filters(Ticket.objects.none(), params)  # refuses unknown values now
+        if query.get("sort") in selectors.SORTS:
+            params["sort"] = query["sort"]
+    except HeedfulError as problem:
+        return render_queue(request, query, error=problem, status=problem.http_status)
+    saved = SavedFilter.objects.create(name=name, owner=request.user, params=params,
+                                       shared=request.POST.get("shared") == "on")
+    messages.success(request, _("Saved filter %(name)s created.") % {"name": saved.name})
+    return redirect(reverse("web:queue") + "?" + urlencode({"queue": f"saved:{saved.pk}"}))
+
+
+@require_POST
+@agent_required
+def saved_filter_delete(request: HttpRequest, filter_id: int) -> HttpResponse:
+    saved = get_object_or_404(SavedFilter, pk=filter_id, owner=request.user)
+    saved.delete()
+    messages.success(request, _("Saved filter %(name)s deleted.") % {"name": saved.name})
+    return redirect("web:queue")
