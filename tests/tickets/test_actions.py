@@ -68,3 +68,11 @@ def test_transfer_away_from_owner_needs_reason(ticket, agent):
 def test_note_is_internal(ticket, agent):
     event = reply_to_ticket(ticket=ticket, body="psst", author_user=agent.user, public=False)
     assert event.kind == Event.Kind.NOTE and not event.public
+
+
+def test_hidden_customer_message_neither_shows_nor_reopens(ticket, agent):
+    agent_reply(ticket, agent, status=Ticket.Status.SOLVED)
+    event = customer_reply(ticket, body="Out of office", hidden=True, flags=["auto_submitted"])
+    ticket.refresh_from_db()
+    assert not event.public and event.flags == ["auto_submitted"]
+    assert ticket.status == Ticket.Status.SOLVED and ticket.reopen_count == 0

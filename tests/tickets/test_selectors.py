@@ -72,3 +72,12 @@ def test_message_id_filter_finds_the_ticket():
     ticket = make_ticket(message_id="<abc@mail.example>")
     viewer = Viewer.for_user(make_agent().user)
     assert ticket_queue(viewer=viewer, filters={"message_id": "abc@mail.example"}).items == [ticket]
+
+
+def test_spam_stays_out_of_queues_but_is_found_in_the_spam_queue_and_by_message_id():
+    spam = make_ticket(spam=True, message_id="<spam@x.example>")
+    normal = make_ticket()
+    viewer = Viewer.for_user(make_agent().user)
+    assert ticket_queue(viewer=viewer, queue="all").items == [normal]
+    assert ticket_queue(viewer=viewer, queue="spam").items == [spam]
+    assert ticket_queue(viewer=viewer, filters={"message_id": "spam@x.example"}).items == [spam]

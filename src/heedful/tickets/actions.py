@@ -63,6 +63,9 @@ def open_ticket(
     attachments: Iterable[Upload] = (),
     language: str = "",
     message_id: str = "",
+    full_text: str = "",
+    flags: list[str] | None = None,
+    spam: bool = False,
     customer_form: bool = False,
     at: datetime.datetime | None = None,
 ) -> Ticket:
@@ -86,7 +89,7 @@ def open_ticket(
             organization_id=requester.organization_id, priority=priority, team=team,
             assignee=assignee, language=language or requester.language, custom_fields=fields,
             status=S.OPEN if assignee else S.NEW, created_at=now, updated_at=now,
-            last_customer_message_at=now if from_customer else None,
+            last_customer_message_at=now if from_customer else None, spam=spam,
         )
         if tag_names:
             ticket.tags.set(Tag.objects.filter(name__in=_ensure_tags(tag_names)))
@@ -99,7 +102,7 @@ def open_ticket(
             author_user=None if from_customer else author_user,
             author_contact=requester if from_customer else None,
             channel=channel, public=True, body_text=body, body_html=body_html,
-            language=language, message_id=message_id, at=now,
+            full_text=full_text, language=language, message_id=message_id, flags=flags, at=now,
         )
         store_attachments(ticket=ticket, event=event, uploads=uploads)
         notify.ticket_changed(ticket, [event], created=True)
@@ -134,10 +137,14 @@ def reply_to_ticket(
     message_id: str = "",
     full_text: str = "",
     flags: list[str] | None = None,
+    hidden: bool = False,
     at: datetime.datetime | None = None,
 ) -> Event:
     """Add a message: an agent's public reply or internal note, or a customer's message (which
-    reopens a solved ticket). An agent may set the status in the same step."""
+    reopens a solved ticket). An agent may set the status in the same step.
+
+    `hidden` keeps a customer-side message off the customer's timeline and out of the status
+    logic: mail held for review, auto-replies and bounces are recorded, not acted upon."""
     check_body(body, body_html)
     if (author_user is None) == (author_contact is None):
         raise Invalid(_("A message has exactly one author."))
@@ -151,7 +158,7 @@ def reply_to_ticket(
                 _("This ticket is closed. Please open a new request; we will link them."),
             )
         if author_contact is not None:
-            kind, public = Event.Kind.MESSAGE_IN, True
+            kind, public = Event.Kind.MESSAGE_IN, not hidden
         else:
             kind = Event.Kind.MESSAGE_OUT if public else Event.Kind.NOTE
         event = append_event(
@@ -162,7 +169,9 @@ def reply_to_ticket(
         )
         store_attachments(ticket=ticket, event=event, uploads=uploads)
         events = [event]
-        if kind == Event.Kind.MESSAGE_IN:
+        if kind == Event.Kind.MESSAGE_IN and hidden:
+            _touch(ticket, now)
+        elif kind == Event.Kind.MESSAGE_IN:
             _touch(ticket, now, last_customer_message_at=now)
             if ticket.status in {S.SOLVED, S.PENDING, S.ON_HOLD}:
                 events.append(_set_status(ticket, S.OPEN, actor=None, contact=author_contact, at=now))

@@ -117,6 +117,8 @@ class Ticket(models.Model):
     first_response_at = models.DateTimeField(_("first response at"), null=True, blank=True)
     last_customer_message_at = models.DateTimeField(null=True, blank=True)
     reopen_count = models.PositiveIntegerField(_("times reopened"), default=0)
+    # Suspected spam waits in the spam view instead of the queues; never deleted silently.
+    spam = models.BooleanField(_("spam"), default=False, db_index=True)
 
     class Meta:
         ordering = ["-updated_at", "-id"]

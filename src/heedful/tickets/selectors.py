@@ -21,7 +21,7 @@ from heedful.people.models import Contact
 from heedful.policy import Viewer, visible_events, visible_tickets
 from heedful.tickets.models import Channel, Event, SavedFilter, Tag, Ticket
 
-QUEUES = ("mine", "unassigned", "my_teams", "all", "open")
+QUEUES = ("mine", "unassigned", "my_teams", "all", "open", "spam")
 SORTS = {
     "updated": ("updated_at", True), "-updated": ("updated_at", False),
     "created": ("created_at", True), "-created": ("created_at", False),
@@ -127,9 +127,15 @@ def apply_filters(tickets: QuerySet[Ticket], filters: dict[str, Any]) -> QuerySe
     return tickets
 
 
-def queue_base(viewer: Viewer, queue: str) -> QuerySet[Ticket]:
+def queue_base(viewer: Viewer, queue: str, *, include_spam: bool = False) -> QuerySet[Ticket]:
+    """The tickets of a named queue. Suspected spam shows only in the "spam" queue (or when a
+    look-up asks for it, such as finding a ticket by Message-ID)."""
     tickets = visible_tickets(viewer)
     agent = viewer.agent
+    if queue == "spam":
+        return tickets.filter(spam=True)
+    if not include_spam:
+        tickets = tickets.filter(spam=False)
     if queue == "all":
         return tickets
     open_statuses = [S for S in Ticket.Status.values if S not in {"solved", "closed"}]
@@ -148,7 +154,7 @@ def queue_base(viewer: Viewer, queue: str) -> QuerySet[Ticket]:
             raise Invalid(_("No such saved filter."), fields={"queue": [_("Unknown queue.")]})
         return apply_filters(tickets, {k: v for k, v in saved.params.items() if k != "sort"})
     raise Invalid(_("Unknown queue %(queue)s.") % {"queue": queue},
-                  fields={"queue": [_("Use mine, unassigned, my_teams, open, all or saved:<id>.")]})
+                  fields={"queue": [_("Use mine, unassigned, my_teams, open, all, spam or saved:<id>.")]})
 
 
 def encode_cursor(value: Any, pk: int) -> str:
@@ -183,7 +189,8 @@ def ticket_queue(
             "values": ", ".join(SORTS)}]})
     limit = max(1, min(int(limit), 200))
     column, ascending = SORTS[sort]
-    tickets = apply_filters(queue_base(viewer, queue), filters or {})
+    include_spam = bool((filters or {}).get("message_id"))
+    tickets = apply_filters(queue_base(viewer, queue, include_spam=include_spam), filters or {})
     if column == "priority_rank":
         tickets = tickets.annotate(priority_rank=PRIORITY_RANK)
     if cursor:
