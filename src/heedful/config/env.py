@@ -113,3 +113,26 @@ def database(url: str, directory: Path) -> dict[str, object]:
         f"{PREFIX}DATABASE_URL={url!r}: use sqlite:///file.sqlite3 or "
         "postgres://user:password@host:5432/name"
     )
+
+
+def email(url: str) -> dict[str, object]:
+    """Django's EMAIL_* settings from HEEDFUL_EMAIL_URL; console output when it is empty."""
+    if not url:
+        return {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    parsed = urlparse(url)
+    options = {key: values[-1] for key, values in parse_qs(parsed.query).items()}
+    if parsed.scheme not in {"smtp", "smtps", "submission"}:
+        raise ConfigError(
+            f"{PREFIX}EMAIL_URL={url!r}: use smtp://host:port, smtp://user:pass@host:587?tls=1 "
+            "or smtps://user:pass@host:465"
+        )
+    return {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": parsed.hostname or "127.0.0.1",
+        "EMAIL_PORT": parsed.port or (465 if parsed.scheme == "smtps" else 25),
+        "EMAIL_HOST_USER": unquote(parsed.username or ""),
+        "EMAIL_HOST_PASSWORD": unquote(parsed.password or ""),
+        "EMAIL_USE_SSL": parsed.scheme == "smtps",
+        "EMAIL_USE_TLS": options.get("tls", "0").lower() in {"1", "true", "yes"},
+        "EMAIL_TIMEOUT": int(options.get("timeout", "20")),
+    }

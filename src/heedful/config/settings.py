@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "heedful.people",
     "heedful.tickets",
     "heedful.webhooks",
+    "heedful.mail",
     "heedful.api",
     "heedful.web",
     "heedful.portal",
@@ -157,8 +158,24 @@ ATTACHMENT_MAX_BYTES = env.integer("ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
-EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+# Outbound mail: HEEDFUL_EMAIL_URL=smtp://user:password@host:587?tls=1 (or smtps://...:465);
+# without it, mail is printed to the log (the embedded default).
+EMAIL_URL = env.string("EMAIL_URL", "")
+globals().update(env.email(EMAIL_URL))
 DEFAULT_FROM_EMAIL = env.string("FROM_EMAIL", "support@heedful.localhost")
+
+# Mail intake.
+SMTP_PORT = env.integer("SMTP_PORT", 2525)  # 0 turns the built-in SMTP/LMTP intake off
+SMTP_HOST = env.string("SMTP_HOST", "127.0.0.1")
+SMTP_LMTP = env.boolean("SMTP_LMTP", False)
+MAIL_MAX_BYTES = env.integer("MAIL_MAX_BYTES", 40 * 1024 * 1024)
+# A reply from someone who is not on the ticket: "hold" for an agent, or "new_ticket".
+MAIL_STRANGER_REPLIES = env.string("MAIL_STRANGER_REPLIES", "hold")
+MAIL_SPAM_THRESHOLD = float(env.string("MAIL_SPAM_THRESHOLD", "5"))
+# At most this many automatic acknowledgements per sender address per hour.
+MAIL_ACK_PER_SENDER_PER_HOUR = env.integer("MAIL_ACK_PER_SENDER_PER_HOUR", 3)
+MAIL_INTAKE_TOKEN = env.string("MAIL_INTAKE_TOKEN", "")
+IMAP_POLL_SECONDS = env.integer("IMAP_POLL_SECONDS", 60)
 
 # Webhooks may not target private, loopback or link-local addresses unless an admin allows it.
 WEBHOOKS_ALLOW_PRIVATE_TARGETS = env.boolean("WEBHOOKS_ALLOW_PRIVATE_TARGETS", False)

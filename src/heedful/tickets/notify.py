@@ -40,7 +40,11 @@ def _broadcast(ticket_id: int, event_id: int | None, kind: str) -> None:
 
 
 def ticket_changed(ticket: Ticket, events: list[Event], *, created: bool = False) -> None:
+    from heedful.mail.outbound import queue_replies
     from heedful.webhooks.dispatch import queue_deliveries
+
+    # Before webhooks: an outgoing reply gets its Message-ID here, and the payloads carry it.
+    queue_replies(events)
 
     if created:
         queue_deliveries(TICKET_CREATED, {"ticket_id": ticket.pk})

@@ -1,0 +1,104 @@
+"""Accepting raw mail from any transport. Nothing is acknowledged before it is stored.
+
+`accept_raw` writes the bytes (content-addressed) and a RawMessage row, and enqueues the parse
+job in the same transaction; only after it returns does the SMTP server answer 250, the HTTP
+endpoint 202, or the IMAP fetcher flag the message. Receiving the same bytes again is a no-op
+(same SHA-256), so a crash between storing and acknowledging causes no duplicate on retry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from heedful.core.errors import ErrorCode, HeedfulError
+from heedful.mail.models import Mailbox, RawMessage
+
+_MESSAGE_ID = re.compile(rb"^message-id:[ \t]*(.*?)\r?$", re.IGNORECASE | re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Accepted:
+    raw: RawMessage
+    duplicate: bool
+
+
+def raw_storage_name(digest: str) -> str:
+    return f"mail/raw/{digest[:2]}/{digest[2:4]}/{digest}.eml"
+
+
+def peek_message_id(raw: bytes) -> str:
+    """The Message-ID header, read cheaply from the header block without parsing."""
+    head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    match = _MESSAGE_ID.search(head)
+    if not match:
+        return ""
+    return match.group(1).decode("ascii", "replace").strip()[:255]
+
+
+def check_size(size: int) -> None:
+    if size > settings.MAIL_MAX_BYTES:
+        raise HeedfulError(
+            ErrorCode.TOO_LARGE,
+            _("The message is %(size)s MB; this help desk accepts at most %(limit)s MB.")
+            % {"size": round(size / 1048576, 1), "limit": round(settings.MAIL_MAX_BYTES / 1048576, 1)},
+        )
+
+
+def accept_raw(
+    raw: bytes,
+    *,
+    via: str,
+    mailbox: Mailbox | None = None,
+    envelope_from: str = "",
+    envelope_to: list[str] | None = None,
+) -> Accepted:
+    from heedful.mail.tasks import process_raw_message
+
+    check_size(len(raw))
+    digest = hashlib.sha256(raw).hexdigest()
+    existing = RawMessage.objects.filter(sha256=digest).first()
+    if existing is not None:
+        return Accepted(existing, duplicate=True)
+    name = raw_storage_name(digest)
+    if not default_storage.exists(name):
+        saved = default_storage.save(name, ContentFile(raw))
+        if saved != name:  # another process stored the same bytes a moment ago
+            default_storage.delete(saved)
+    try:
+        with transaction.atomic():
+            record = RawMessage.objects.create(
+                sha256=digest, storage_name=name, size=len(raw), via=via, mailbox=mailbox,
+                envelope_from=envelope_from[:320], envelope_to=envelope_to or [],
+                message_id=peek_message_id(raw),
+            )
+            process_raw_message.enqueue(raw_id=record.pk)
+    except IntegrityError:
+        return Accepted(RawMessage.objects.get(sha256=digest), duplicate=True)
+    return Accepted(record, duplicate=False)
+
+
+def read_raw(record: RawMessage) -> bytes:
+    with default_storage.open(record.storage_name, "rb") as handle:
+        data: bytes = handle.read()
+    return data
+
+
+def mailbox_for_recipients(recipients: list[str]) -> Mailbox | None:
+    """The mailbox a message was sent to, matching plus-addressed variants too."""
+    wanted = set()
+    for address in recipients:
+        local, _at, domain = address.strip().strip("<>").lower().rpartition("@")
+        wanted.add(f"{local}@{domain}")
+        wanted.add(f"{local.split('+', 1)[0]}@{domain}")
+    for mailbox in Mailbox.objects.filter(active=True):
+        if mailbox.address.lower() in wanted:
+            return mailbox
+    return None

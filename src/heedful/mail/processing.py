@@ -1,0 +1,180 @@
+"""From a stored raw message to a ticket event: parse, classify, thread, attribute, record.
+
+Runs as a job (tasks.process_raw_message). Idempotent: a message already processed, or whose
+Message-ID is already on a timeline, is not added twice.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from heedful.core.errors import HeedfulError
+from heedful.mail import noise, spam
+from heedful.mail.intake import mailbox_for_recipients, read_raw
+from heedful.mail.language import detect_language
+from heedful.mail.models import OutboundMessage, RawMessage
+from heedful.mail.parsing import ParsedMessage, decode_bytes, parse_message
+from heedful.mail.replies import extract_reply
+from heedful.mail.threads import find_ticket, may_write_to
+from heedful.mail.tokens import strip_subject
+from heedful.people.actions import get_or_create_contact_for_email
+from heedful.people.models import Contact
+from heedful.tickets.actions import open_ticket, reply_to_ticket
+from heedful.tickets.models import Channel, Event, Ticket
+
+logger = logging.getLogger(__name__)
+HELD = "held"
+SPAM = "spam"
+
+
+def _recipients(record: RawMessage, parsed: ParsedMessage) -> list[str]:
+    addresses = [a.email for a in [*parsed.to, *parsed.cc]]
+    addresses += parsed.headers.get("delivered-to", []) + parsed.headers.get("x-original-to", [])
+    return [*record.envelope_to, *addresses]
+
+
+def _sender_contact(parsed: ParsedMessage, record: RawMessage) -> Contact:
+    address = parsed.sender.email if parsed.sender else record.envelope_from
+    name = parsed.sender.name if parsed.sender else ""
+    try:
+        return get_or_create_contact_for_email(address or "unknown@invalid.example", name=name)
+    except HeedfulError:
+        return get_or_create_contact_for_email("unknown@invalid.example", name=name or address)
+
+
+def _own_addresses() -> set[str]:
+    from heedful.mail.models import Mailbox
+
+    own = {settings.DEFAULT_FROM_EMAIL.lower()}
+    own.update(a.lower() for a in Mailbox.objects.values_list("address", flat=True))
+    return own
+
+
+def _cc_contacts(parsed: ParsedMessage, sender: Contact, own: set[str]) -> list[Contact]:
+    result = []
+    for address in parsed.cc + parsed.to:
+        email = address.email.lower()
+        if email in own or email.split("+")[0] + "@" + email.rpartition("@")[2] in own:
+            continue
+        try:
+            contact = get_or_create_contact_for_email(address.email, name=address.name)
+        except HeedfulError:
+            continue
+        if contact.pk != sender.pk:
+            result.append(contact)
+    return result
+
+
+def _record_bounce(parsed: ParsedMessage, raw: bytes) -> Event | None:
+    """Mark the outbound message a bounce refers to; returns that message's event."""
+    ids = noise.bounced_message_ids(parsed, raw)
+    outbound = OutboundMessage.objects.filter(message_id__in=ids).select_related("event").first()
+    if outbound is None:
+        return None
+    OutboundMessage.objects.filter(pk=outbound.pk).update(
+        state=OutboundMessage.State.BOUNCED, last_error=parsed.delivery_status[:2000])
+    event = outbound.event
+    if noise.BOUNCE not in event.flags:
+        Event.objects.filter(pk=event.pk).update(flags=[*event.flags, noise.BOUNCE])
+    return event
+
+
+def process(record: RawMessage) -> Event | None:
+    raw = read_raw(record)
+    parsed = parse_message(raw)
+    if parsed.message_id and Event.objects.filter(
+        message_id=parsed.message_id, kind=Event.Kind.MESSAGE_IN
+    ).exists():
+        _finish(record, RawMessage.State.DUPLICATE, None)
+        return None
+    flags = noise.classify(parsed)
+    reply_text = extract_reply(parsed.text, parsed.html)
+    full_text = parsed.text or reply_text
+    body = reply_text or _("(This message has no text.)")
+    verdict = spam.score_message(parsed, full_text)
+    if verdict.is_spam:
+        flags.append(SPAM)
+    language = detect_language(reply_text)
+    mailbox = record.mailbox or mailbox_for_recipients(_recipients(record, parsed))
+    sender = _sender_contact(parsed, record)
+    own = _own_addresses()
+    if parsed.sender and parsed.sender.email.lower() in own:
+        flags.append(noise.AUTO_SUBMITTED)  # our own mail coming back: record, never answer
+    bounced_event = _record_bounce(parsed, raw) if noise.BOUNCE in flags else None
+    match = None if SPAM in flags else find_ticket(parsed, recipients=_recipients(record, parsed))
+    ticket = bounced_event.ticket if bounced_event is not None else (match.ticket if match else None)
+    hidden = bool({noise.AUTO_SUBMITTED, noise.BOUNCE} & set(flags))
+    if ticket is not None and match is not None and not may_write_to(sender, ticket):
+        if settings.MAIL_STRANGER_REPLIES == "hold":
+            flags.append(HELD)
+            hidden = True
+        else:
+            ticket = None
+    if ticket is not None and ticket.status == Ticket.Status.CLOSED and not hidden:
+        ticket = None  # a closed ticket stays closed: the message starts a follow-up
+    common = dict(
+        body=body, body_html=parsed.html if reply_text == parsed.text.strip() else "",
+        channel=Channel.EMAIL, language=language, message_id=parsed.message_id,
+        full_text=full_text, attachments=parsed.attachments, flags=flags,
+    )
+    with transaction.atomic():
+        if ticket is not None:
+            event = reply_to_ticket(ticket=ticket, author_contact=sender, hidden=hidden, **common)
+        else:
+            new = open_ticket(
+                requester=sender, subject=strip_subject(parsed.subject) or _("(no subject)"),
+                cc=_cc_contacts(parsed, sender, own), team=mailbox.team if mailbox else None,
+                spam=SPAM in flags, **common,
+            )
+            event = new.events.get()
+            if mailbox is not None and mailbox.auto_acknowledge and not (
+                noise.wants_no_automatic_answer(flags) or SPAM in flags
+            ):
+                from heedful.mail.outbound import queue_acknowledgement
+
+                queue_acknowledgement(ticket=new, mailbox=mailbox, to=sender)
+        _finish(record, RawMessage.State.PROCESSED, event)
+    return event
+
+
+def _finish(record: RawMessage, state: str, event: Event | None) -> None:
+    RawMessage.objects.filter(pk=record.pk).update(
+        state=state, event=event, ticket=event.ticket if event else None,
+        processed_at=timezone.now(), error="",
+    )
+
+
+def process_raw(raw_id: int) -> str:
+    record = RawMessage.objects.select_related("mailbox").filter(pk=raw_id).first()
+    if record is None or record.state != RawMessage.State.PENDING:
+        return "skipped"
+    try:
+        event = process(record)
+    except Exception as problem:
+        # Whatever went wrong, the raw bytes stay and an agent can still read them.
+        logger.exception("could not process raw message %s", raw_id)
+        return _keep_unparsed(record, problem)
+    return "processed" if event else "duplicate"
+
+
+def _keep_unparsed(record: RawMessage, problem: Exception) -> str:
+    """Store a message that defeated the pipeline as a ticket showing its raw text."""
+    raw = read_raw(record)
+    text = decode_bytes(raw[:200_000], "utf-8")
+    with transaction.atomic():
+        sender = get_or_create_contact_for_email(
+            record.envelope_from or "unknown@invalid.example")
+        ticket = open_ticket(
+            requester=sender, subject=_("Message that could not be read"),
+            body=text or _("(empty message)"), channel=Channel.EMAIL, flags=["unparsed"],
+            message_id=record.message_id,
+        )
+        RawMessage.objects.filter(pk=record.pk).update(
+            state=RawMessage.State.FAILED, error=str(problem)[:2000], ticket=ticket,
+            event=ticket.events.first(), processed_at=timezone.now())
+    return "failed"

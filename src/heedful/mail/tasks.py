@@ -1,0 +1,26 @@
+"""Mail jobs for the worker."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+
+@task(queue_name="mail")
+def process_raw_message(raw_id: int) -> str:
+    from heedful.mail.processing import process_raw
+
+    return process_raw(raw_id)
+
+
+@task(queue_name="mail")
+def send_outbound_message(outbound_id: int) -> str:
+    from heedful.mail.outbound import send
+
+    return send(outbound_id)
+
+
+@task(queue_name="mail")
+def fetch_mailbox(mailbox_id: int) -> str:
+    from heedful.mail.imap import fetch_mailbox_by_id
+
+    return fetch_mailbox_by_id(mailbox_id)
