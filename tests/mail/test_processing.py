@@ -52,7 +52,8 @@ def test_reply_joins_ticket_by_references_to_our_outbound_message(mailbox, run_t
     reply = agent_reply(first.ticket, agent, body="Unplug it.")
     reply.refresh_from_db()
     assert OutboundMessage.objects.filter(event=reply).exists()
-    second = ingest(raw_mail(subject="Re: Printer on fire", body="Done, thanks!\n\nOn Mon, Agent wrote:\n> Unplug it.",
+    body = "Done, thanks!\n\nOn Mon, Agent wrote:\n> Unplug it."
+    second = ingest(raw_mail(subject="Re: Printer on fire", body=body,
                              in_reply_to=reply.message_id, references=reply.message_id), run_tasks)
     assert second.ticket == first.ticket
     assert second.event.body_text == "Done, thanks!"
