@@ -61,7 +61,7 @@ def _ids(name: str, value: Any) -> list[int | None]:
         if item in {"none", "null"}:
             result.append(None)
             continue
-        if not item.isdigit():
+        if not (item.isascii() and item.isdigit() and len(item) <= 18):
             raise Invalid(_("Filter %(name)s takes ids.") % {"name": name},
                           fields={name: [_("Use numeric ids, or none.")]})
         result.append(int(item))
@@ -112,7 +112,9 @@ def apply_filters(tickets: QuerySet[Ticket], filters: dict[str, Any]) -> QuerySe
     if languages := _as_list(filters.get("language")):
         tickets = tickets.filter(language__in=languages)
     if text := str(filters.get("q") or "").strip():
-        if text.lstrip("#").isdigit():
+        number = text.lstrip("#")
+        # Only ASCII digits that fit a 64-bit column can be a ticket number.
+        if number.isascii() and number.isdigit() and len(number) <= 18:
             tickets = tickets.filter(Q(number=int(text.lstrip("#"))) | Q(subject__icontains=text))
         else:
             tickets = tickets.filter(subject__icontains=text)
@@ -166,11 +168,11 @@ def decode_cursor(cursor: str, is_time: bool) -> tuple[Any, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         value, pk = json.loads(raw)
-        if not isinstance(pk, int):
+        if not isinstance(pk, int) or not 0 <= pk < 2**63:
             raise ValueError
         if is_time:
             value = datetime.datetime.fromisoformat(value)
-        elif not isinstance(value, int):
+        elif not isinstance(value, int) or not -(2**63) <= value < 2**63:
             raise ValueError
     except (ValueError, TypeError, json.JSONDecodeError, UnicodeDecodeError):
         raise Invalid(_("This page link is no longer valid."),
