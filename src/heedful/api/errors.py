@@ -52,7 +52,10 @@ def _message(error: dict[str, Any]) -> str:
 def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     fields: dict[str, list[str]] = {}
     for error in exc.errors:
-        fields.setdefault(field_name(error.get("loc", ())), []).append(_message(error))
+        loc = list(error.get("loc", ()))
+        if where := (error.get("ctx") or {}).get("field"):
+            loc.extend(str(where).split("."))
+        fields.setdefault(field_name(loc), []).append(_message(error))
     unknown = all(e.get("type") == "extra_forbidden" for e in exc.errors) and exc.errors
     code = ErrorCode.UNKNOWN_FIELD if unknown else ErrorCode.INVALID
     return error_response(400, code, _("Some fields are not valid."), fields)

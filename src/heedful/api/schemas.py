@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from ninja import Schema
 from pydantic import AfterValidator, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 # The largest id a 64-bit column holds; bigger numbers cannot name anything.
 MAX_ID = 2**63 - 1
@@ -48,7 +49,11 @@ class In(Schema):
     def _storable_text(cls, data: Any) -> Any:
         found = _bad_text(data, "")
         if found:
-            raise ValueError(f"{found}: text may not contain NUL characters or invalid Unicode.")
+            # errors.field_name() reads ctx["field"] to name the field in the answer.
+            raise PydanticCustomError(
+                "unstorable_text", "Text may not contain NUL characters or invalid Unicode.",
+                {"field": found},
+            )
         return data
 
 
