@@ -52,6 +52,11 @@ class Command(BaseCommand):
             worker = subprocess.Popen(
                 [sys.executable, "-m", "heedful.cli", "worker"], preexec_fn=_die_with_parent,
             )
+        from heedful.mail.smtp_server import start_intake
+
+        intake = start_intake()
+        if intake is not None:
+            self.stdout.write(f"Mail intake (SMTP) on {intake.hostname}:{intake.port}")
         self.stdout.write(
             f"Heedful is serving on http://{options['host']}:{options['port']}/ "
             f"(data in {settings.DATA_DIR}). Stop with Ctrl-C."
@@ -63,6 +68,8 @@ class Command(BaseCommand):
                 lifespan="off",
             )
         finally:
+            if intake is not None:
+                intake.stop()
             if worker is not None and worker.poll() is None:
                 worker.send_signal(signal.SIGTERM)
                 try:
