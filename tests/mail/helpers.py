@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from email import policy
 from email.message import EmailMessage
 from email.utils import make_msgid
 
@@ -31,4 +32,5 @@ def raw_mail(
     for name, data, content_type in attachments or []:
         main, sub = content_type.split("/")
         message.add_attachment(data, maintype=main, subtype=sub, filename=name)
-    return bytes(message)
+    # CRLF line ends, as on the wire (smtplib sends bytes unchanged).
+    return message.as_bytes(policy=policy.SMTP)

@@ -38,8 +38,10 @@ def test_message_over_smtp_is_stored_before_250(intake, run_tasks):
 
 def test_oversized_message_gets_552(intake, settings):
     settings.MAIL_MAX_BYTES = 2000
-    with smtplib.SMTP(intake.hostname, intake.port, timeout=10) as client:
-        with pytest.raises(smtplib.SMTPException) as refused:
-            client.sendmail("carol@example.org", ["support@heedful.test"], raw_mail(body="line of text\n" * 500))
+    raw = raw_mail(body="line of text\n" * 500)
+    with smtplib.SMTP(intake.hostname, intake.port, timeout=10) as client, pytest.raises(
+        smtplib.SMTPException
+    ) as refused:
+        client.sendmail("carol@example.org", ["support@heedful.test"], raw)
     assert "552" in str(refused.value)
     assert not RawMessage.objects.exists()
