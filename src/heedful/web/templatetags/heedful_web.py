@@ -10,6 +10,7 @@ from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.timesince import timesince
+from django.utils.translation import gettext as _
 
 from heedful.tickets.models import Channel, Ticket
 
@@ -29,8 +30,10 @@ def when(value: datetime.datetime | None, relative: bool = False) -> SafeString 
         shown = (formats.time_format(local, "TIME_FORMAT") if delta < datetime.timedelta(hours=20)
                  and local.date() == timezone.localtime().date()
                  else formats.date_format(local, "M j"))
-        if delta < datetime.timedelta(hours=1):
-            shown = timesince(value).split(",")[0]
+        if delta < datetime.timedelta(minutes=1):
+            shown = _("just now")
+        elif delta < datetime.timedelta(hours=1):
+            shown = _("%(time)s ago") % {"time": timesince(value).split(",")[0]}
     return format_html('<time datetime="{}" title="{}">{}</time>', value.isoformat(), full, shown)
 
 
@@ -82,3 +85,9 @@ def as_list(value: Any) -> list[Any]:
     if isinstance(value, (list, tuple)):
         return list(value)
     return [] if value in (None, "") else [value]
+
+
+@register.filter
+def file_ext(filename: Any) -> str:
+    name = str(filename or "")
+    return name.rsplit(".", 1)[-1][:4].upper() if "." in name else "FILE"

@@ -75,7 +75,7 @@ def render_ticket(
             "mode": composer.get("mode", "reply") if composer else "reply",
             "status": composer.get("status", "") if composer else "",
         },
-        "side": side_values(ticket, side_posted, agent),
+        "side": side_values(ticket, side_posted, agent, tags),
         "merge_target": posted.get("target", "") if posted is not None and form == "merge" else "",
         "failed_form": form if error else "",
         **people_names(agents, teams),
@@ -84,12 +84,12 @@ def render_ticket(
     return render(request, "web/ticket.html", context, status=status)
 
 
-def side_values(ticket: Ticket, posted: QueryDict | None, agent: Agent) -> dict[str, str]:
+def side_values(ticket: Ticket, posted: QueryDict | None, agent: Agent, tags: list[str]) -> dict[str, str]:
     """The side form's values: the ticket's, or what was just posted when it was refused."""
     values = {
         "assignee": str(ticket.assignee_id or "none"), "team": str(ticket.team_id or "none"),
         "status": ticket.status, "priority": ticket.priority,
-        "tags": " ".join(tag.name for tag in ticket.tags.all()),
+        "tags": " ".join(tags),
         "transfer_reason": "", "handoff_note": "",
     }
     for key in values:
