@@ -64,3 +64,24 @@ def test_ticket_list_pages_bad_page_number_does_not_fail(client, contact):
     make_ticket(requester=contact)
     response = signed_in(client, contact).get("/portal/?page=zzz")
     assert response.status_code == 200
+
+
+def test_language_switcher_lists_every_language(client, db):
+    html = client.get("/portal/").content.decode()
+    assert 'action="/i18n/setlang/"' in html
+    for code in ("en", "zh-hans", "eo", "te", "bn", "lo"):
+        assert f'value="{code}"' in html
+
+
+def test_chosen_language_applies_to_the_portal(client, db):
+    client.post("/i18n/setlang/", {"language": "eo", "next": "/portal/"})
+    assert client.get("/portal/").headers["Content-Language"] == "eo"
+
+
+def test_home_query_count_does_not_grow_with_tickets(client, contact, django_assert_max_num_queries):
+    for n in range(30):
+        make_ticket(requester=contact, subject=f"Ticket {n}")
+    signed_in(client, contact)
+    with django_assert_max_num_queries(12):
+        response = client.get("/portal/")
+    assert "Ticket 29" in response.content.decode()

@@ -20,6 +20,14 @@ CF_PREFIX = "cf_"
 Type = CustomFieldDefinition.Type
 
 
+class PortalForm(forms.Form):
+    """Labels without a trailing colon; otherwise a plain form."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
 class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
@@ -68,13 +76,13 @@ def error_status(form: forms.Form, error: HeedfulError | None = None) -> int:
     return 400
 
 
-class EmailSignInForm(forms.Form):
+class EmailSignInForm(PortalForm):
     email = forms.EmailField(label=_("E-mail address"), max_length=320,
                              widget=forms.EmailInput(attrs={"autocomplete": "email"}))
     next = forms.CharField(required=False, widget=forms.HiddenInput)
 
 
-class PasswordSignInForm(forms.Form):
+class PasswordSignInForm(PortalForm):
     email = forms.EmailField(label=_("E-mail address"), max_length=320,
                              widget=forms.EmailInput(attrs={"autocomplete": "username"}))
     password = forms.CharField(label=_("Password"), strip=False, max_length=200,
@@ -110,7 +118,7 @@ def _custom_field(definition: CustomFieldDefinition) -> forms.Field:
                            widget=forms.TextInput(attrs=attrs))
 
 
-class NewRequestForm(forms.Form):
+class NewRequestForm(PortalForm):
     name = forms.CharField(label=_("Your name"), max_length=200, required=False,
                            widget=forms.TextInput(attrs={"autocomplete": "name"}))
     email = forms.EmailField(label=_("Your e-mail address"), max_length=320, required=False,
@@ -147,15 +155,20 @@ class NewRequestForm(forms.Form):
         return [self[CF_PREFIX + d.key] for d in self.definitions]
 
 
-class ReplyForm(forms.Form):
+class ReplyForm(PortalForm):
     message = forms.CharField(label=_("Your reply"), max_length=100_000,
                               widget=forms.Textarea(attrs={"rows": 6}))
     attachments = AttachmentsField(label=_("Attachments"), required=False)
 
 
-class ReopenForm(forms.Form):
+class ReopenForm(PortalForm):
     message = forms.CharField(label=_("What is still not working?"), max_length=100_000,
                               widget=forms.Textarea(attrs={"rows": 4}))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Shown beside the reply form: its ids must differ.
+        kwargs.setdefault("auto_id", "id_reopen_%s")
+        super().__init__(*args, **kwargs)
 
 
 @lru_cache(maxsize=1)
@@ -164,7 +177,7 @@ def timezone_choices() -> list[tuple[str, str]]:
     return [("", _("Detect automatically")), *[(n, n.replace("_", " ")) for n in names]]
 
 
-class ProfileForm(forms.Form):
+class ProfileForm(PortalForm):
     name = forms.CharField(label=_("Name"), max_length=200, required=False,
                            widget=forms.TextInput(attrs={"autocomplete": "name"}))
     language = forms.ChoiceField(label=_("Preferred language"), required=False)
@@ -176,7 +189,7 @@ class ProfileForm(forms.Form):
         self.fields["timezone"].choices = timezone_choices()
 
 
-class SetPasswordForm(forms.Form):
+class SetPasswordForm(PortalForm):
     password1 = forms.CharField(label=_("New password"), strip=False, max_length=200,
                                 widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
     password2 = forms.CharField(label=_("New password again"), strip=False, max_length=200,

@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 
 from django import template
+from django.conf import settings
 from django.urls import NoReverseMatch, reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from heedful.tickets.models import Ticket
@@ -56,3 +58,16 @@ def chat_url() -> str:
         except NoReverseMatch:
             continue
     return ""
+
+
+@register.simple_tag
+def language_choices() -> list[dict[str, str]]:
+    """The site's languages, each named in its own script when Django knows it."""
+    choices = []
+    for code, name in settings.LANGUAGES:
+        try:
+            local = str(translation.get_language_info(code)["name_local"])
+        except KeyError:
+            local = str(name)
+        choices.append({"code": code, "name_local": local})
+    return choices
