@@ -1,0 +1,70 @@
+"""Agents' decisions on mail: accept or refuse a held message, mark spam or not spam."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from heedful.core.errors import Invalid
+from heedful.mail import spam as spam_filter
+from heedful.mail.parsing import ParsedMessage
+from heedful.tickets import notify
+from heedful.tickets.models import Event, Ticket
+from heedful.tickets.timeline import change_event
+
+HELD = "held"
+
+
+def accept_held_message(*, event: Event, actor: Any) -> Event:
+    """A held message becomes the customer's words on the ticket; its sender joins as a CC."""
+    if HELD not in event.flags:
+        raise Invalid(_("This message is not waiting for review."))
+    with transaction.atomic():
+        flags = [f for f in event.flags if f != HELD] + ["accepted"]
+        Event.objects.filter(pk=event.pk).update(flags=flags, public=True)
+        ticket = event.ticket
+        if event.author_contact_id and event.author_contact_id != ticket.requester_id:
+            ticket.participants.add(event.author_contact_id)
+        note = change_event(ticket=ticket, kind=Event.Kind.FIELD, actor=actor,
+                            before="held", after="accepted", field="held_message", event=event.pk)
+        Ticket.objects.filter(pk=ticket.pk).update(updated_at=timezone.now())
+        notify.ticket_changed(ticket, [note])
+    event.refresh_from_db()
+    return event
+
+
+def reject_held_message(*, event: Event, actor: Any) -> Event:
+    """Keep the held message on record (internal) and stop showing it as waiting."""
+    if HELD not in event.flags:
+        raise Invalid(_("This message is not waiting for review."))
+    with transaction.atomic():
+        flags = [f for f in event.flags if f != HELD] + ["rejected"]
+        Event.objects.filter(pk=event.pk).update(flags=flags)
+        note = change_event(ticket=event.ticket, kind=Event.Kind.FIELD, actor=actor,
+                            before="held", after="rejected", field="held_message", event=event.pk)
+        notify.ticket_changed(event.ticket, [note])
+    event.refresh_from_db()
+    return event
+
+
+def _first_words(ticket: Ticket) -> list[str]:
+    first = ticket.events.filter(kind=Event.Kind.MESSAGE_IN).order_by("created_at", "id").first()
+    text = (first.full_text or first.body_text) if first else ""
+    return spam_filter.tokens_of(ParsedMessage(subject=ticket.subject), text)
+
+
+def mark_spam(*, ticket: Ticket, actor: Any, spam: bool) -> Ticket:
+    """An agent's verdict: move the ticket to or from the spam view and teach the classifier."""
+    if ticket.spam == spam:
+        return ticket
+    with transaction.atomic():
+        spam_filter.learn(_first_words(ticket), spam=spam)
+        Ticket.objects.filter(pk=ticket.pk).update(spam=spam, updated_at=timezone.now())
+        note = change_event(ticket=ticket, kind=Event.Kind.FIELD, actor=actor,
+                            before=ticket.spam, after=spam, field="spam")
+        ticket.spam = spam
+        notify.ticket_changed(ticket, [note])
+    return ticket
