@@ -38,6 +38,12 @@ class ApiClient:
         return self._send("patch", path, body, raw, headers)
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    # Agents are created with passwords; the API never checks them, so hash them cheaply.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def api_for(agent: Any) -> ApiClient:
     return ApiClient(issue_token(agent=agent, name="test"))
 
