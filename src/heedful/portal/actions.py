@@ -11,6 +11,7 @@ import hashlib
 import logging
 import secrets
 from types import SimpleNamespace
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
@@ -132,8 +133,8 @@ def authenticate_contact(email: str, password: str) -> Contact | None:
 def check_portal_password(*, contact: Contact, password: str) -> None:
     """Django's password validators, with the contact's name and address as attributes."""
     email = contact.primary_email
-    validate_password(password, user=SimpleNamespace(
-        username=email, email=email, first_name=contact.name, last_name=""))
+    person: Any = SimpleNamespace(username=email, email=email, first_name=contact.name, last_name="")
+    validate_password(password, user=person)
 
 
 def set_portal_password(*, contact: Contact, password: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import zoneinfo
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -172,9 +172,8 @@ class ReopenForm(PortalForm):
 
 
 @lru_cache(maxsize=1)
-def timezone_choices() -> list[tuple[str, str]]:
-    names = sorted(zoneinfo.available_timezones())
-    return [("", _("Detect automatically")), *[(n, n.replace("_", " ")) for n in names]]
+def timezone_names() -> list[tuple[str, str]]:
+    return [(n, n.replace("_", " ")) for n in sorted(zoneinfo.available_timezones())]
 
 
 class ProfileForm(PortalForm):
@@ -185,8 +184,10 @@ class ProfileForm(PortalForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["language"].choices = [("", _("Not set")), *settings.LANGUAGES]
-        self.fields["timezone"].choices = timezone_choices()
+        cast(forms.ChoiceField, self.fields["language"]).choices = [
+            ("", _("Not set")), *settings.LANGUAGES]
+        cast(forms.ChoiceField, self.fields["timezone"]).choices = [
+            ("", _("Detect automatically")), *timezone_names()]
 
 
 class SetPasswordForm(PortalForm):

@@ -26,5 +26,5 @@ class PortalContactMiddleware:
             and settings.LANGUAGE_COOKIE_NAME not in request.COOKIES
         ):
             translation.activate(contact.language)
-            request.LANGUAGE_CODE = contact.language  # type: ignore[attr-defined]
+            request.LANGUAGE_CODE = contact.language
         return self.get_response(request)

@@ -7,7 +7,8 @@ from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.middleware.csrf import rotate_token
 from django.urls import reverse
 
@@ -48,11 +49,11 @@ def contact_from_session(request: HttpRequest) -> Contact | None:
     return contact
 
 
-def contact_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def contact_required(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Send visitors who are not signed in to the sign-in page, then back here."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if getattr(request, "contact", None) is None:
             target = reverse("portal:sign_in") + "?" + urlencode({"next": request.get_full_path()})
             return HttpResponseRedirect(target)

@@ -32,7 +32,7 @@ def tel_href(phone: str) -> str:
 @register.filter
 def customer_status(status: str) -> str:
     """The status in words that mean something to the customer."""
-    labels = {
+    labels: dict[str, str] = {
         S.NEW: _("Received"),
         S.OPEN: _("In progress"),
         S.PENDING: _("Waiting for your reply"),
@@ -45,8 +45,8 @@ def customer_status(status: str) -> str:
 
 @register.filter
 def status_class(status: str) -> str:
-    return {S.PENDING: "status-waiting", S.SOLVED: "status-done", S.CLOSED: "status-done"}.get(
-        status, "status-active")
+    classes: dict[str, str] = {S.PENDING: "status-waiting", S.SOLVED: "status-done", S.CLOSED: "status-done"}
+    return classes.get(status, "status-active")
 
 
 @register.simple_tag
