@@ -129,3 +129,13 @@ def test_restricted_agent_sees_only_their_teams_tickets(client, contact):
     assert [t.subject for t in response.context["page"].items] == ["Ours"]
     assert response.context["counts"]["all"] == 1
     assert not Event.objects.filter(kind="transfer").exists()
+
+
+def test_saved_filter_from_my_queue_keeps_meaning_mine(agent_client, agent, contact):
+    make_ticket(requester=contact, subject="Mine", assignee=agent.user)
+    make_ticket(requester=contact, subject="Loose")
+    agent_client.post("/saved-filters/", {"name": "My open", "return_query": "queue=mine"})
+    saved = SavedFilter.objects.get()
+    assert saved.params["assignee"] == str(agent.user_id)
+    page = agent_client.get(f"/?queue=saved:{saved.pk}")
+    assert [t.subject for t in page.context["page"].items] == ["Mine"]

@@ -1,4 +1,8 @@
-"""The agent's queues: filters, sort, cursor pages, saved filters and bulk changes."""
+"""The agent's queues: filters, sort, cursor pages, saved filters and bulk changes.
+
+Without ?queue= an agent lands on "mine" when they hold open tickets (finish what you own
+first: one owner until resolved), else on "unassigned" (pick up what nobody holds yet).
+"""
 
 from __future__ import annotations
 
@@ -133,6 +137,12 @@ def saved_filter_create(request: HttpRequest) -> HttpResponse:
             raise Invalid(_("Give the saved filter a name of at most 100 characters."),
                           fields={"name": [_("This is required.")]})
         params: dict[str, Any] = dict(forms.filters_from(query, viewer))
+        # A saved filter stands alone: keep what the built-in queue meant as a filter.
+        queue = query.get("queue", "")
+        if queue in {"mine", "unassigned"} and "assignee" not in params:
+            params["assignee"] = str(request.user.pk) if queue == "mine" else "none"
+        if queue in {"mine", "unassigned", "my_teams", "open"} and "status" not in params:
+            params["status"] = ",".join(s for s in Ticket.Status.values if s not in CLOSED)
         selectors.apply_filters(Ticket.objects.none(), params)  # refuses unknown values now
         if query.get("sort") in selectors.SORTS:
             params["sort"] = query["sort"]

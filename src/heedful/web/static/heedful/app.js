@@ -68,7 +68,7 @@
     function refreshBulk() {
       if (!bulkCount) return;
       var n = document.querySelectorAll("[data-row-check]:checked").length;
-      bulkCount.textContent = n ? (n + " ✓") : emptyText;
+      bulkCount.textContent = n ? bulkCount.getAttribute("data-selected-text").replace("%(count)s", n) : emptyText;
       if (bulkBar) bulkBar.classList.toggle("has-selection", n > 0);
       rows.forEach(function (row) {
         var box = row.querySelector("[data-row-check]");
