@@ -51,6 +51,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def run_parent(args: argparse.Namespace) -> None:
     databases = ["sqlite", "postgres"] if args.db == "both" else [args.db]
     results: dict[str, Any] = {}
+    load_before = os.getloadavg()
     for database in databases:
         data_dir = Path(args.data_dir) / database
         data_dir.mkdir(parents=True, exist_ok=True)
@@ -74,7 +75,10 @@ def run_parent(args: argparse.Namespace) -> None:
         "benchmark": "pages",
         "command": "python bench/pages.py " + " ".join(sys.argv[1:]),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "django": django.get_version(), "platform": platform.platform()},
+                    "django": django.get_version(), "platform": platform.platform(),
+                    # Other processes on the machine slow every number down; say how busy it was.
+                    "load_average_1m": {"start": round(load_before[0], 2),
+                                        "end": round(os.getloadavg()[0], 2)}},
         "params": {"tickets": args.tickets, "events_per_ticket": args.events, "samples": args.samples,
                    "agent": AGENT_EMAIL},
         "budget_p95_ms": BUDGET_P95_MS,
