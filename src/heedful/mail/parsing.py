@@ -6,17 +6,17 @@ message we cannot parse at all still yields its raw text (see `parse_message`).
 
 from __future__ import annotations
 
-import contextlib
+import binascii
 import email
 import email.utils
+import quopri
 import re
 from dataclasses import dataclass, field
 from email import policy
-from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
 
 from heedful.core.html import html_to_text, sanitize_html
-from heedful.tickets.attachments import Upload
+from heedful.tickets.attachments import Upload, sanitize_filename
 
 # Charsets that mail clients label too narrowly: decode with the superset.
 CHARSET_SUPERSETS = {
@@ -26,7 +26,14 @@ CHARSET_SUPERSETS = {
     "shift_jis": "cp932", "sjis": "cp932", "x-sjis": "cp932", "big5": "big5hkscs",
     "iso-2022-jp": "iso2022_jp_ext", "utf8": "utf-8", "unicode-1-1-utf-7": "utf-7",
 }
-_ANGLE_IDS = re.compile(r"<([^<>\s]+)>")
+_ANGLE_IDS = re.compile(r"<([^<>\s]{1,250})>")
+_ENCODED_WORD = re.compile(r"=\?([^?\s]{1,60})\?([bBqQ])\?([^?\s]*)\?=")
+_SURROGATES = re.compile("[\udc80-\udcff]")
+_NON_ASCII_RUN = re.compile(rb"[\x80-\xff]+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+SUBJECT_MAX = 250  # what a ticket subject holds
+NAME_MAX = 200  # what a contact name holds
+MAX_DEPTH = 30  # multiparts nested deeper than this are not read (their bytes stay in the raw message)
 
 
 @dataclass
@@ -61,53 +68,103 @@ class ParsedMessage:
 
 
 def decode_bytes(data: bytes, charset: str | None) -> str:
-    name = (charset or "utf-8").strip().strip('"').lower()
+    """Bytes in a declared charset, read with the superset clients really mean; an unknown or
+    wrong label falls back to UTF-8, then Windows-1252 (which decodes any byte)."""
+    name = (charset or "utf-8").strip().strip('"').strip("'").lower()
     name = CHARSET_SUPERSETS.get(name, name)
     for candidate in (name, "utf-8", "windows-1252"):
         try:
             return data.decode(candidate)
-        except (LookupError, UnicodeDecodeError):
+        except (LookupError, UnicodeDecodeError, ValueError):
             continue
     return data.decode("utf-8", "replace")
 
 
+def _unescape_8bit(value: str) -> str:
+    """Header text holding raw 8-bit bytes (the parser keeps them as surrogates): each run is read
+    as UTF-8 when it is valid UTF-8, else as Windows-1252."""
+    if not _SURROGATES.search(value):
+        return value
+    data = value.encode("utf-8", "surrogateescape")
+    fixed = _NON_ASCII_RUN.sub(lambda m: decode_bytes(m.group(0), "utf-8").encode("utf-8"), data)
+    return fixed.decode("utf-8", "replace")
+
+
+def _encoded_word_bytes(encoding: str, payload: str) -> bytes:
+    if encoding.lower() == "b":
+        cleaned = re.sub(r"[^A-Za-z0-9+/]", "", payload)
+        if len(cleaned) % 4 == 1:  # a lone sextet cannot hold a byte
+            cleaned = cleaned[:-1]
+        return binascii.a2b_base64((cleaned + "=" * (-len(cleaned) % 4)).encode("ascii"))
+    data = payload.replace("_", " ").encode("ascii", "replace")
+    return quopri.decodestring(data, header=True)
+
+
+def decode_rfc2047(value: str) -> str:
+    """Encoded words (RFC 2047) in any charset. Adjacent words of one charset are joined as bytes
+    first, since clients split multi-byte characters across words; plain text is kept."""
+    pieces: list[tuple[str | None, bytes | str]] = []  # (charset, bytes) or (None, text)
+    position = 0
+    for match in _ENCODED_WORD.finditer(value):
+        between = value[position:match.start()]
+        if between and not (between.isspace() and pieces and pieces[-1][0] is not None):
+            pieces.append((None, between))
+        charset = match.group(1).split("*", 1)[0].lower()
+        try:
+            data = _encoded_word_bytes(match.group(2), match.group(3))
+        except (binascii.Error, ValueError):
+            data = match.group(0).encode("ascii", "replace")
+            charset = "us-ascii"
+        last = pieces[-1] if pieces else None
+        if last is not None and last[0] == charset and isinstance(last[1], bytes):
+            pieces[-1] = (charset, last[1] + data)
+        else:
+            pieces.append((charset, data))
+        position = match.end()
+    pieces.append((None, value[position:]))
+    return "".join(
+        text if isinstance(text, str) else decode_bytes(text, charset) for charset, text in pieces
+    )
+
+
 def decode_header_value(value: object) -> str:
-    """RFC 2047 words in any charset, tolerating bad encodings and stray 8-bit bytes."""
-    raw = str(value or "")
+    """A header as one line of text: RFC 2047 words in any charset, stray 8-bit bytes, folding
+    and NUL characters all dealt with. Never raises."""
     try:
-        parts = decode_header(raw)
-    except Exception:  # the email package raises several kinds on garbage
-        return " ".join(raw.split())
-    out = []
-    for chunk, charset in parts:
-        out.append(decode_bytes(chunk, charset) if isinstance(chunk, bytes) else chunk)
-    text = "".join(out) if len(parts) > 1 else (out[0] if out else "")
-    if len(parts) > 1:
-        with contextlib.suppress(Exception):  # keep our own joining when the header is odd
-            text = str(make_header(parts))
-    return " ".join(text.replace("\x00", "").split())
+        raw = _unescape_8bit(str(value or ""))
+        text = decode_rfc2047(raw) if "=?" in raw else raw
+    except Exception:  # pragma: no cover - the decoder above is written not to raise
+        text = str(value or "").encode("utf-8", "replace").decode("utf-8", "replace")
+    text = _CONTROL.sub(" ", text)
+    return " ".join(text.split())
 
 
 def message_ids(value: str) -> list[str]:
     found = _ANGLE_IDS.findall(value or "")
-    if not found and value and "@" in value:
-        found = [value.strip().strip("<>")]
+    if not found and value and "@" in value and len(value.strip()) <= 250:
+        found = ["".join(value.strip().strip("<>").split())]
     return [f"<{item}>" for item in found]
 
 
 def _addresses(values: list[str]) -> list[Address]:
+    """Addresses from raw header values; names are decoded after splitting, so that an encoded
+    name holding a comma or angle brackets stays one name."""
     result = []
-    for name, address in email.utils.getaddresses([decode_header_value(v) for v in values]):
-        address = address.strip()
-        if "@" in address:
-            result.append(Address(name=name.strip(), email=address))
+    try:
+        pairs = email.utils.getaddresses([_unescape_8bit(v) for v in values])
+    except Exception:  # pragma: no cover - getaddresses is lenient, but header soup is endless
+        pairs = []
+    for name, address in pairs:
+        address = "".join(decode_header_value(address).split())
+        if "@" in address and len(address) <= 320:
+            result.append(Address(name=decode_header_value(name)[:NAME_MAX].strip(), email=address))
     return result
 
 
 def _headers(message: Message) -> dict[str, list[str]]:
     headers: dict[str, list[str]] = {}
-    for key, value in message.raw_items() if hasattr(message, "raw_items") else message.items():
-        headers.setdefault(key.lower(), []).append(str(value))
+    for key, value in message.raw_items():
+        headers.setdefault(str(key).lower().strip(), []).append(_unescape_8bit(str(value)))
     return headers
 
 
@@ -119,83 +176,152 @@ def _part_bytes(part: Message) -> bytes:
     if isinstance(payload, bytes):
         return payload
     raw = part.get_payload()
-    return raw.encode("utf-8", "replace") if isinstance(raw, str) else b""
+    return raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else b""
+
+
+def _charset(part: Message) -> str | None:
+    try:
+        return part.get_content_charset()
+    except Exception:  # an RFC 2231 charset parameter in an unknown charset
+        return None
 
 
 def _filename(part: Message) -> str:
+    """The attachment's name (RFC 2231 or RFC 2047 encoded), made safe for disk and headers."""
+    source = part
+    raw_items = [(k, v) for k, v in part.raw_items() if k.lower() in {"content-disposition", "content-type"}]
+    if any(_SURROGATES.search(str(v)) for _k, v in raw_items):
+        source = Message()  # raw 8-bit parameters: read them as text, not as undecodable bytes
+        for key, value in raw_items:
+            source[key] = _unescape_8bit(str(value))
     try:
-        name = part.get_filename()
+        name = source.get_filename()
     except Exception:  # malformed RFC 2231 parameters
         name = None
-    return decode_header_value(name) if name else ""
+    return sanitize_filename(decode_header_value(name)) if name else ""
 
 
-def _walk(message: Message, parsed: ParsedMessage, texts: list[str], htmls: list[str]) -> None:
-    for part in message.walk():
-        if part.is_multipart():
-            continue
-        content_type = part.get_content_type()
-        disposition = (part.get("Content-Disposition") or "").split(";")[0].strip().lower()
-        name = _filename(part)
-        if content_type == "message/delivery-status":
-            parsed.delivery_status += _delivery_status_text(part)
-            continue
-        is_body = content_type in {"text/plain", "text/html"} and disposition != "attachment" and not name
-        if is_body:
-            text = decode_bytes(_part_bytes(part), part.get_content_charset())
-            (texts if content_type == "text/plain" else htmls).append(text)
-            continue
+def _disposition(part: Message) -> str:
+    value = _unescape_8bit(str(part.get("Content-Disposition") or ""))
+    return value.split(";")[0].strip().lower()
+
+
+def _content_id(part: Message) -> str:
+    return "".join(decode_header_value(part.get("Content-ID") or "").split()).strip("<>")[:250]
+
+
+def _attach_message(part: Message, parsed: ParsedMessage) -> None:
+    """A message inside the message (forwarded as attachment, or the original in a bounce): kept
+    whole as a .eml attachment, its text not mixed into the body."""
+    payload = part.get_payload()
+    inner = payload[0] if isinstance(payload, list) and payload else None
+    data = b""
+    if isinstance(inner, Message):
+        try:
+            data = inner.as_bytes()
+        except Exception:  # a structure the generator cannot write back: keep its text
+            data = str(inner).encode("utf-8", "surrogateescape")
+    else:
         data = _part_bytes(part)
-        if not data:
-            continue
-        content_id = (part.get("Content-ID") or "").strip().strip("<>")
-        extension = {"message/rfc822": ".eml", "text/calendar": ".ics"}.get(content_type, "")
-        parsed.attachments.append(Upload(
-            filename=name or f"attachment{len(parsed.attachments) + 1}{extension}",
-            content=data, content_type=content_type, inline=disposition == "inline" or bool(content_id),
-            content_id=content_id,
-        ))
+    if not data:
+        return
+    name = _filename(part)
+    if not name and isinstance(inner, Message):
+        name = sanitize_filename(decode_header_value(inner.get("Subject", ""))[:100])
+        name = "" if name == "attachment" else name
+    name = name or "forwarded-message"
+    if not name.lower().endswith(".eml"):
+        name = sanitize_filename(f"{name}.eml")
+    parsed.attachments.append(Upload(filename=name, content=data, content_type="message/rfc822"))
+
+
+def _attach(part: Message, parsed: ParsedMessage, content_type: str, disposition: str) -> None:
+    data = _part_bytes(part)
+    if not data:
+        return
+    content_id = _content_id(part)
+    extension = {"text/calendar": ".ics", "text/rfc822-headers": ".txt",
+                 "application/ms-tnef": ".dat"}.get(content_type, "")
+    parsed.attachments.append(Upload(
+        filename=_filename(part) or f"attachment{len(parsed.attachments) + 1}{extension}",
+        content=data, content_type=content_type,
+        inline=disposition == "inline" or bool(content_id), content_id=content_id,
+    ))
+
+
+def _walk(part: Message, parsed: ParsedMessage, texts: list[str], htmls: list[str], depth: int = 0) -> None:
+    content_type = part.get_content_type()
+    if depth > MAX_DEPTH:
+        parsed.parse_problems.append("nested too deep")
+        return
+    if content_type in {"message/rfc822", "message/global"}:
+        _attach_message(part, parsed)
+        return
+    if content_type == "message/delivery-status":
+        parsed.delivery_status += _delivery_status_text(part)
+        return
+    payload = part.get_payload()
+    if isinstance(payload, list):
+        for child in payload:
+            if isinstance(child, Message):
+                _walk(child, parsed, texts, htmls, depth + 1)
+        return
+    disposition = _disposition(part)
+    # A multipart whose boundary never appears is, in practice, plain text.
+    is_text = content_type in {"text/plain", "text/html"} or part.get_content_maintype() == "multipart"
+    if is_text and disposition != "attachment" and not _filename(part):
+        text = decode_bytes(_part_bytes(part), _charset(part))
+        (htmls if content_type == "text/html" else texts).append(text)
+        return
+    _attach(part, parsed, content_type, disposition)
 
 
 def _delivery_status_text(part: Message) -> str:
     payload = part.get_payload()
     if isinstance(payload, list):
-        return "\n".join(str(p) for p in payload)
+        return "\n".join(_unescape_8bit(str(p)) for p in payload)
     return decode_bytes(_part_bytes(part), "utf-8")
 
 
+def _first_header(parsed: ParsedMessage, name: str) -> str:
+    return parsed.headers.get(name, [""])[0]
+
+
 def parse_message(raw: bytes) -> ParsedMessage:
+    """Everything Heedful needs from raw RFC 5322 bytes. Never raises: problems are listed in
+    parse_problems and whatever could be read is returned."""
     parsed = ParsedMessage()
     try:
         message: Message = email.message_from_bytes(raw, policy=policy.compat32)
     except Exception as problem:  # pragma: no cover - the parser is very lenient
         parsed.parse_problems.append(f"unparseable: {problem}")
-        parsed.text = decode_bytes(raw, "utf-8")
+        parsed.text = decode_bytes(raw, "utf-8").replace("\x00", "")
         return parsed
     parsed.parse_problems.extend(str(d.__class__.__name__) for d in message.defects)
     parsed.headers = _headers(message)
-    parsed.message_id = (message_ids(str(message.get("Message-ID", ""))) or [""])[0]
-    parsed.in_reply_to = message_ids(str(message.get("In-Reply-To", "")))
-    parsed.references = message_ids(" ".join(str(v) for v in message.get_all("References", [])))
-    parsed.subject = decode_header_value(message.get("Subject", ""))[:500]
-    senders = _addresses([str(v) for v in message.get_all("From", [])])
+    parsed.message_id = (message_ids(_first_header(parsed, "message-id")) or [""])[0]
+    parsed.in_reply_to = message_ids(_first_header(parsed, "in-reply-to"))
+    parsed.references = message_ids(" ".join(parsed.headers.get("references", [])))[-100:]
+    parsed.subject = decode_header_value(_first_header(parsed, "subject"))[:SUBJECT_MAX].strip()
+    senders = _addresses(parsed.headers.get("from", []))
     parsed.sender = senders[0] if senders else None
-    parsed.reply_to = _addresses([str(v) for v in message.get_all("Reply-To", [])])
-    parsed.to = _addresses([str(v) for v in message.get_all("To", [])])
-    parsed.cc = _addresses([str(v) for v in message.get_all("Cc", [])])
-    parsed.date = str(message.get("Date", ""))
+    parsed.reply_to = _addresses(parsed.headers.get("reply-to", []))
+    parsed.to = _addresses(parsed.headers.get("to", []))
+    parsed.cc = _addresses(parsed.headers.get("cc", []))
+    parsed.date = decode_header_value(_first_header(parsed, "date"))
     parsed.content_type = message.get_content_type()
     if parsed.content_type == "multipart/report":
-        parsed.report_type = str(message.get_param("report-type") or "")
+        parsed.report_type = decode_header_value(message.get_param("report-type") or "")
     texts: list[str] = []
     htmls: list[str] = []
     try:
         _walk(message, parsed, texts, htmls)
     except Exception as problem:  # a broken structure still leaves us the raw text
         parsed.parse_problems.append(f"structure: {problem}")
-        texts = [decode_bytes(raw.split(b"\n\n", 1)[-1], "utf-8")]
+        body = raw.replace(b"\r\n", b"\n").split(b"\n\n", 1)[-1]
+        texts, htmls = [decode_bytes(body, "utf-8")], []
     parsed.html = sanitize_html("\n".join(htmls)) if htmls else ""
-    parsed.text = "\n\n".join(t.strip("\n") for t in texts) if texts else html_to_text(parsed.html)
+    parsed.text = "\n\n".join(t.strip("\r\n") for t in texts) if texts else html_to_text(parsed.html)
     parsed.text = parsed.text.replace("\r\n", "\n").replace("\x00", "")
     return parsed
 
