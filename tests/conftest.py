@@ -60,8 +60,19 @@ def run_tasks() -> Any:
     would."""
 
     def run() -> None:
-        call_command("db_worker", queue_name="*", batch=True, interval=0, reload=False,
-                     startup_delay=False, verbosity=0)
+        from django.db import connection
+        from django_tasks_db.management.commands import db_worker
+
+        original = db_worker.close_old_connections
+        if connection.in_atomic_block:
+            # Inside a test's transaction the worker must keep the connection: closing it (as
+            # it does between tasks) would end the transaction on PostgreSQL.
+            db_worker.close_old_connections = lambda **kwargs: None
+        try:
+            call_command("db_worker", queue_name="*", batch=True, interval=0, reload=False,
+                         startup_delay=False, verbosity=0)
+        finally:
+            db_worker.close_old_connections = original
 
     return run
 
