@@ -11,6 +11,7 @@ import urllib.error
 import urllib.request
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from heedful.core.errors import HeedfulError
@@ -99,3 +100,22 @@ def attempt(delivery_id: int) -> str:
     delivery.save()
     deliver_webhook.using(run_after=delivery.next_attempt_at).enqueue(delivery_id=delivery.pk)
     return "retrying"
+
+
+def retry_now(deliveries: list[WebhookDelivery]) -> int:
+    """Give failed or waiting deliveries a fresh set of attempts, starting now. Delivered ones
+    are left alone. Returns how many were queued."""
+    from heedful.webhooks.tasks import deliver_webhook
+
+    queued = 0
+    with transaction.atomic():
+        for delivery in deliveries:
+            if delivery.state == WebhookDelivery.State.DELIVERED:
+                continue
+            delivery.state = WebhookDelivery.State.PENDING
+            delivery.attempts = 0
+            delivery.next_attempt_at = None
+            delivery.save(update_fields=["state", "attempts", "next_attempt_at"])
+            deliver_webhook.enqueue(delivery_id=delivery.pk)
+            queued += 1
+    return queued

@@ -14,23 +14,30 @@ from heedful.core.errors import Invalid
 def _is_private(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
+    # is_global also excludes shared (carrier-grade NAT) and documentation ranges.
     return (
-        address.is_private or address.is_loopback or address.is_link_local
-        or address.is_multicast or address.is_reserved or address.is_unspecified
+        not address.is_global or address.is_private or address.is_loopback
+        or address.is_link_local or address.is_multicast or address.is_reserved
+        or address.is_unspecified
     )
 
 
 def check_target(url: str, *, allow_private: bool) -> None:
     """Raise Invalid unless `url` is http(s) and (unless allowed) every address it resolves to is
     public."""
-    parsed = urlparse(url)
+    try:
+        parsed = urlparse(url)
+        port = parsed.port
+    except ValueError:
+        raise Invalid(_("This is not a usable URL."),
+                      fields={"url": [_("Check the host name and port.")]}) from None
     if parsed.scheme not in {"http", "https"} or not parsed.hostname:
         raise Invalid(_("A webhook URL must start with http:// or https://."),
                       fields={"url": [_("Enter a full http or https URL.")]})
     if allow_private:
         return
     try:
-        infos = socket.getaddrinfo(parsed.hostname, parsed.port or 443, proto=socket.IPPROTO_TCP)
+        infos = socket.getaddrinfo(parsed.hostname, port or 443, proto=socket.IPPROTO_TCP)
     except (socket.gaierror, UnicodeError):
         raise Invalid(_("The webhook host %(host)s cannot be resolved.") % {"host": parsed.hostname},
                       fields={"url": [_("Check the host name.")]}) from None
