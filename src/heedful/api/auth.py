@@ -17,7 +17,7 @@ _CACHE_ATTR = "_heedful_api_agent"
 def agent_for_request(request: HttpRequest) -> Agent | None:
     """The agent whose token the request carries; looked up once per request."""
     if hasattr(request, _CACHE_ATTR):
-        return getattr(request, _CACHE_ATTR)  # type: ignore[no-any-return]
+        return getattr(request, _CACHE_ATTR)
     header = request.headers.get("Authorization", "")
     scheme, _sep, token = header.partition(" ")
     agent = agent_for_token(token.strip()) if scheme.lower() == "bearer" else None

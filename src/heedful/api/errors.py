@@ -8,6 +8,7 @@ an HTML error page.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
@@ -97,10 +98,16 @@ def too_large(request: HttpRequest | None = None, exc: Exception | None = None) 
                           {"body": [_("Send smaller attachments, one request each.")]})
 
 
+HANDLERS: list[tuple[type[Exception], Callable[..., HttpResponse]]] = [
+    (ValidationError, on_validation_error),
+    (HeedfulError, on_heedful_error),
+    (AuthenticationError, on_authentication_error),
+    (HttpError, on_http_error),
+    (Http404, not_found),
+    (RequestDataTooBig, too_large),
+]
+
+
 def register(api: NinjaAPI) -> None:
-    api.add_exception_handler(ValidationError, on_validation_error)
-    api.add_exception_handler(HeedfulError, on_heedful_error)
-    api.add_exception_handler(AuthenticationError, on_authentication_error)
-    api.add_exception_handler(HttpError, on_http_error)
-    api.add_exception_handler(Http404, not_found)
-    api.add_exception_handler(RequestDataTooBig, too_large)
+    for exception, handler in HANDLERS:
+        api.add_exception_handler(exception, handler)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import zoneinfo
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Literal, cast
 
 from ninja import Schema
 from pydantic import AfterValidator, Field
@@ -16,6 +16,7 @@ from heedful.tickets.models import Tag
 
 IdentityKind = Literal["email", "phone", "chat", "social"]
 Expertise = Literal["", "novice", "intermediate", "expert"]
+AgentRole = Literal["admin", "supervisor", "agent"]
 
 
 def _time_zone(value: str) -> str:
@@ -130,7 +131,7 @@ class AgentOut(Schema):
     id: int
     name: str
     email: str
-    role: Literal["admin", "supervisor", "agent"]
+    role: AgentRole
     teams: list[int]
     languages: list[str]
     timezone: str
@@ -165,7 +166,8 @@ class TagList(Schema):
 
 
 def identity_out(identity: ContactIdentity) -> IdentityOut:
-    return IdentityOut(id=identity.pk, kind=identity.kind, value=identity.value, verified=identity.verified)
+    return IdentityOut(id=identity.pk, kind=cast(IdentityKind, identity.kind), value=identity.value,
+                       verified=identity.verified)
 
 
 def contact_out(contact: Contact) -> ContactOut:
@@ -175,7 +177,7 @@ def contact_out(contact: Contact) -> ContactOut:
         id=contact.pk, name=contact.name, email=contact.primary_email,
         organization=contact.organization_id, is_organization_manager=contact.is_organization_manager,
         plan=contact.plan, tier=contact.tier, lifetime_value=contact.lifetime_value,
-        currency=contact.currency, expertise=contact.expertise, language=contact.language,
+        currency=contact.currency, expertise=cast(Expertise, contact.expertise), language=contact.language,
         timezone=contact.timezone, expectations=contact.expectations, vip=contact.vip,
         merged_into=contact.merged_into_id, identities=[identity_out(i) for i in identities],
         created_at=contact.created_at, updated_at=contact.updated_at,
@@ -193,7 +195,7 @@ def organization_out(org: Organization) -> OrganizationOut:
 def agent_out(agent: Agent) -> AgentOut:
     """Needs user selected and teams prefetched."""
     return AgentOut(
-        id=agent.pk, name=str(agent), email=agent.user.email, role=agent.role,
+        id=agent.pk, name=str(agent), email=agent.user.email, role=cast(AgentRole, agent.role),
         teams=sorted(t.pk for t in agent.teams.all()), languages=[str(x) for x in agent.languages or []],
         timezone=agent.timezone, is_active=agent.is_active, restricted_to_teams=agent.restricted_to_teams,
     )

@@ -7,7 +7,7 @@ list of 50 tickets costs the same number of queries as a list of 5.
 from __future__ import annotations
 
 import datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from ninja import Schema
 from pydantic import Field
@@ -189,8 +189,9 @@ def ticket_out(ticket: Ticket) -> TicketOut:
     """Needs requester__identities, participants and tags prefetched to stay query-free."""
     requester = ticket.requester
     return TicketOut(
-        id=ticket.pk, number=ticket.number, subject=ticket.subject, status=ticket.status,
-        priority=ticket.priority, channel=ticket.channel,
+        id=ticket.pk, number=ticket.number, subject=ticket.subject,
+        status=cast(StatusName, ticket.status), priority=cast(PriorityName, ticket.priority),
+        channel=cast(ChannelName, ticket.channel),
         requester=RequesterRef(id=requester.pk, name=str(requester.name or requester),
                                email=requester.primary_email),
         organization=ticket.organization_id,

@@ -48,12 +48,9 @@ class WebhookAdmin(admin.ModelAdmin):
     list_display = ["name", "url", "active", "allow_private_target", "created_at"]
     list_filter = ["active"]
     search_fields = ["name", "url"]
+    # The secret is made on save; receivers need it to verify X-Heedful-Signature.
+    fields = ["name", "url", "event_types", "active", "allow_private_target", "secret", "created_at"]
     readonly_fields = ["secret", "created_at"]
-
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        fields = ["name", "url", "event_types", "active", "allow_private_target"]
-        # The secret exists once saved; receivers need it to verify X-Heedful-Signature.
-        return [*fields, "secret", "created_at"] if obj is not None else fields
 
 
 @admin.register(WebhookDelivery)
