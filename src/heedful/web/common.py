@@ -7,20 +7,21 @@ from functools import wraps
 from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 
 from heedful.core.errors import HeedfulError
 from heedful.policy import Viewer
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def agent_required(view: View) -> View:
     """Signed-in agents only; anyone else goes to the sign-in page (or is told it is for agents)."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         viewer = Viewer.for_user(request.user)
@@ -33,7 +34,7 @@ def agent_required(view: View) -> View:
 
 
 def viewer_of(request: HttpRequest) -> Viewer:
-    return request.viewer  # type: ignore[attr-defined,no-any-return]
+    return request.viewer  # type: ignore[attr-defined]
 
 
 def wants_partial(request: HttpRequest) -> bool:

@@ -30,7 +30,12 @@ def _key(ticket_id: int) -> str:
 
 
 def _live(entries: dict[str, Any], now: float) -> dict[str, Presence]:
-    return {k: v for k, v in entries.items() if isinstance(v, dict) and v.get("expires", 0) > now}
+    live: dict[str, Presence] = {}
+    for key, value in entries.items():
+        if isinstance(value, dict) and value.get("expires", 0) > now:
+            live[key] = Presence(agent=int(value["agent"]), name=str(value["name"]),
+                                 state=str(value["state"]), expires=float(value["expires"]))
+    return live
 
 
 def current(ticket_id: int) -> list[Presence]:

@@ -41,7 +41,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
     email = request.POST.get("email", "").strip()
     password = request.POST.get("password", "")
     context.update(email=email, next=request.POST.get("next", ""))
-    address = throttle.client_ip(request.META)  # type: ignore[arg-type]
+    address = throttle.client_ip(request.META)
     if throttle.is_locked_out(email, address):
         minutes = max(1, math.ceil(settings.LOGIN_LOCKOUT_SECONDS / 60))
         context["error"] = _("Too many attempts, try again in %(minutes)s minutes.") % {"minutes": minutes}

@@ -148,7 +148,8 @@ def saved_filter_create(request: HttpRequest) -> HttpResponse:
             params["sort"] = query["sort"]
     except HeedfulError as problem:
         return render_queue(request, query, error=problem, status=problem.http_status)
-    saved = SavedFilter.objects.create(name=name, owner=request.user, params=params,
+    assert viewer.agent is not None
+    saved = SavedFilter.objects.create(name=name, owner_id=viewer.agent.user_id, params=params,
                                        shared=request.POST.get("shared") == "on")
     messages.success(request, _("Saved filter %(name)s created.") % {"name": saved.name})
     return redirect(reverse("web:queue") + "?" + urlencode({"queue": f"saved:{saved.pk}"}))

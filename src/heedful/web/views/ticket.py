@@ -8,6 +8,7 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -241,7 +242,7 @@ def _tell_sockets(ticket_id: int, everyone: list[presence.Presence]) -> None:
 
 @require_GET
 @agent_required
-def attachment_view(request: HttpRequest, attachment_id: int) -> HttpResponse:
+def attachment_view(request: HttpRequest, attachment_id: int) -> HttpResponseBase:
     try:
         attachment = get_attachment_for(viewer_of(request), attachment_id)
     except NotFound:
