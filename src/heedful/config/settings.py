@@ -83,6 +83,7 @@ TEMPLATES = [
 DATABASE_URL = env.string("DATABASE_URL", "sqlite:///heedful.sqlite3")
 DATABASES = {"default": env.database(DATABASE_URL, DATA_DIR)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6 behaviour, and the only sane default for webhooks
 
 REDIS_URL = env.string("REDIS_URL", "")
 if REDIS_URL:
@@ -176,6 +177,7 @@ MAIL_SPAM_THRESHOLD = float(env.string("MAIL_SPAM_THRESHOLD", "5"))
 MAIL_ACK_PER_SENDER_PER_HOUR = env.integer("MAIL_ACK_PER_SENDER_PER_HOUR", 3)
 MAIL_INTAKE_TOKEN = env.string("MAIL_INTAKE_TOKEN", "")
 IMAP_POLL_SECONDS = env.integer("IMAP_POLL_SECONDS", 60)
+TASK_STALE_SECONDS = env.integer("TASK_STALE_SECONDS", 600)  # RUNNING longer: worker died
 
 # Webhooks may not target private, loopback or link-local addresses unless an admin allows it.
 WEBHOOKS_ALLOW_PRIVATE_TARGETS = env.boolean("WEBHOOKS_ALLOW_PRIVATE_TARGETS", False)
