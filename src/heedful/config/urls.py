@@ -2,11 +2,13 @@ from django.contrib import admin
 from django.urls import include, path
 
 from heedful.core import views as core_views
+from heedful.mail import http_intake as mail_http_intake
 
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("heedful.api.urls")),
+    path("mail/inbound", mail_http_intake.inbound, name="mail_inbound"),
     path("portal/", include("heedful.portal.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("heedful.web.urls")),

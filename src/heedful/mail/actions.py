@@ -68,3 +68,32 @@ def mark_spam(*, ticket: Ticket, actor: Any, spam: bool) -> Ticket:
         ticket.spam = spam
         notify.ticket_changed(ticket, [note])
     return ticket
+
+
+def reprocess_raw_message(*, record: Any) -> bool:
+    """Run a message that failed to parse through processing again (after an upgrade, say).
+    Returns False when it is not in the failed state."""
+    from heedful.mail.models import RawMessage
+    from heedful.mail.tasks import process_raw_message
+
+    with transaction.atomic():
+        updated = RawMessage.objects.filter(pk=record.pk, state=RawMessage.State.FAILED).update(
+            state=RawMessage.State.PENDING, error="")
+        if updated:
+            process_raw_message.enqueue(raw_id=record.pk)
+    return bool(updated)
+
+
+def retry_outbound_message(*, outbound: Any) -> bool:
+    """Try again to deliver an e-mail that failed for good (the address was fixed, say).
+    Returns False when it is not in the failed state."""
+    from heedful.mail.models import OutboundMessage
+    from heedful.mail.tasks import send_outbound_message
+
+    with transaction.atomic():
+        updated = OutboundMessage.objects.filter(
+            pk=outbound.pk, state=OutboundMessage.State.FAILED,
+        ).update(state=OutboundMessage.State.QUEUED, attempts=0, last_error="")
+        if updated:
+            send_outbound_message.enqueue(outbound_id=outbound.pk)
+    return bool(updated)

@@ -1,0 +1,87 @@
+"""IMAP polling scheduled by the worker: one pending fetch job per mailbox, forever.
+
+`heedful worker` calls ensure_imap_polling() when it starts; each fetch_mailbox job enqueues the
+next one (run_after = now + IMAP_POLL_SECONDS) in the same transaction that records its result,
+so the chain survives restarts and never forks into two. A mailbox that is deactivated or loses
+its IMAP host simply stops being rescheduled.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from heedful.mail.models import Mailbox
+from heedful.mail.tasks import fetch_mailbox
+
+READY = "READY"
+RUNNING = "RUNNING"
+
+
+def _mailbox_id_of(args_kwargs: Any) -> int | None:
+    try:
+        kwargs = args_kwargs.get("kwargs") or {}
+        args = args_kwargs.get("args") or []
+        value = kwargs["mailbox_id"] if "mailbox_id" in kwargs else args[0]
+        return int(value)
+    except (AttributeError, IndexError, KeyError, TypeError, ValueError):
+        return None
+
+
+def pending_fetches(statuses: tuple[str, ...] = (READY, RUNNING)) -> dict[int, list[DBTaskResult]]:
+    """Fetch jobs not finished yet, by mailbox id, oldest first."""
+    found: dict[int, list[DBTaskResult]] = defaultdict(list)
+    rows = DBTaskResult.objects.filter(
+        task_path=fetch_mailbox.module_path, status__in=statuses).order_by("enqueued_at")
+    for row in rows:
+        mailbox_id = _mailbox_id_of(row.args_kwargs)
+        if mailbox_id is not None:
+            found[mailbox_id].append(row)
+    return found
+
+
+def ensure_imap_polling() -> int:
+    """Make sure every active IMAP mailbox has exactly one fetch job waiting; return how many
+    jobs were added. A job that is running does not count: if its worker died, the chain would
+    stop; if it is alive, it sees the waiting job and does not add another."""
+    added = 0
+    with transaction.atomic():
+        waiting = pending_fetches((READY,))
+        running = pending_fetches((RUNNING,))
+        for mailbox_id in Mailbox.objects.filter(active=True).exclude(imap_host="").values_list(
+                "pk", flat=True):
+            jobs = waiting.get(mailbox_id, [])
+            if jobs:
+                _drop_extra(jobs)
+                continue
+            task = fetch_mailbox
+            if running.get(mailbox_id):
+                task = fetch_mailbox.using(run_after=_next_run())
+            task.enqueue(mailbox_id=mailbox_id)
+            added += 1
+    return added
+
+
+def schedule_next_fetch(mailbox_id: int) -> None:
+    """Called by the fetch job for its mailbox: enqueue the next run unless one is waiting."""
+    active = Mailbox.objects.filter(pk=mailbox_id, active=True).exclude(imap_host="").exists()
+    jobs = pending_fetches((READY,)).get(mailbox_id, [])
+    if jobs:
+        _drop_extra(jobs)
+    elif active:
+        fetch_mailbox.using(run_after=_next_run()).enqueue(mailbox_id=mailbox_id)
+
+
+def _next_run() -> Any:
+    return timezone.now() + timedelta(seconds=settings.IMAP_POLL_SECONDS)
+
+
+def _drop_extra(jobs: list[DBTaskResult]) -> None:
+    if len(jobs) > 1:
+        DBTaskResult.objects.filter(pk__in=[job.pk for job in jobs[1:]], status=READY).delete()
