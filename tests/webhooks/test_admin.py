@@ -91,3 +91,8 @@ def test_retry_now_resets_a_failed_delivery_and_delivers_it(
     delivery.refresh_from_db()
     assert delivery.state == "delivered"
     assert len(receiver.requests) == 1
+
+
+def test_add_page_does_not_show_a_secret_that_will_not_be_saved(client: Client, admin_agent: Any) -> None:
+    page = _admin(client, admin_agent).get("/admin/webhooks/webhook/add/").content.decode()
+    assert "Shown once the webhook is saved." in page

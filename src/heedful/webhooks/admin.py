@@ -48,9 +48,14 @@ class WebhookAdmin(admin.ModelAdmin):
     list_display = ["name", "url", "active", "allow_private_target", "created_at"]
     list_filter = ["active"]
     search_fields = ["name", "url"]
-    # The secret is made on save; receivers need it to verify X-Heedful-Signature.
-    fields = ["name", "url", "event_types", "active", "allow_private_target", "secret", "created_at"]
-    readonly_fields = ["secret", "created_at"]
+    fields = ["name", "url", "event_types", "active", "allow_private_target", "signing_secret",
+              "created_at"]
+    readonly_fields = ["signing_secret", "created_at"]
+
+    @admin.display(description=gettext_lazy("signing secret"))
+    def signing_secret(self, obj: Webhook) -> str:
+        # Receivers need it to verify X-Heedful-Signature; it is made when the webhook is saved.
+        return str(obj.secret) if obj.pk else _("Shown once the webhook is saved.")
 
 
 @admin.register(WebhookDelivery)
