@@ -35,7 +35,7 @@ def test_sign_in_link_flow_confirm_then_single_use(client, contact, settings):
 
     confirm = client.get(url)
     assert confirm.status_code == 200
-    assert confirm["Referrer-Policy"] == "no-referrer"
+    assert confirm["Referrer-Policy"] == "same-origin"
     assert "portal_contact_id" not in client.session
     assert SignInLink.objects.get().used_at is None
 

@@ -83,7 +83,6 @@ TEMPLATES = [
 DATABASE_URL = env.string("DATABASE_URL", "sqlite:///heedful.sqlite3")
 DATABASES = {"default": env.database(DATABASE_URL, DATA_DIR)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6 behaviour, and the only sane default for webhooks
 
 REDIS_URL = env.string("REDIS_URL", "")
 if REDIS_URL:

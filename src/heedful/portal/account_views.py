@@ -114,8 +114,9 @@ def sign_in_link_view(request: HttpRequest, token: str) -> HttpResponse:
             sign_in(request, contact)
             messages.success(request, _("You are signed in."))
             response = HttpResponseRedirect(link.next_path or reverse("portal:home"))
-    # The token is in the address: never send it on to other sites.
-    response["Referrer-Policy"] = "no-referrer"
+    # The token is in the address: never send it on to other sites. Not "no-referrer": with it,
+    # browsers send `Origin: null` on the confirm POST and CSRF rightly refuses it.
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 
