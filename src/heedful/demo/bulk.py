@@ -61,7 +61,7 @@ def insert_rows(model: type[models.Model], columns: Sequence[str], rows: list[tu
     fields = [by_attname[name] for name in names_in_order]
     adapters = [_adapter(f) for f in fields]
     quote = connection.ops.quote_name
-    names = ", ".join(quote(f.column) for f in fields)
+    names = ", ".join(quote(str(f.column)) for f in fields)
     one = "(" + ", ".join(["%s"] * len(fields)) + ")"
     tail = tuple(defaults.values())
     adapted = [tuple(a(v) for a, v in zip(adapters, row + tail, strict=True)) for row in rows]

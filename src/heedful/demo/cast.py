@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.contrib.auth.hashers import make_password
+from django.db import models
 
 from heedful.core.models import SiteSettings
 from heedful.people.actions import create_agent, create_team
@@ -113,7 +114,8 @@ def _site(content: Content) -> None:
     site = SiteSettings.current()
     changed = []
     for key, value in content["site"].items():
-        default = SiteSettings._meta.get_field(key).get_default()
+        field = SiteSettings._meta.get_field(key)
+        default = field.get_default() if isinstance(field, models.Field) else ""
         if getattr(site, key) in ("", default):
             setattr(site, key, value)
             changed.append(key)

@@ -97,7 +97,7 @@ def generate(
                                              number__lte=stories[-1][0].ticket.number)
                        .values_list("number", "id"))
             events: list[tuple[Any, ...]] = []
-            links = []
+            links: list[tuple[int, int]] = []
             for story, times in stories:
                 story.ticket.pk = ids[story.ticket.number]
                 events.extend(st.event_rows(story, times, message_id_base=f"demo{seed}"))

@@ -22,7 +22,9 @@ HOUR = 60 * MINUTE
 DAY = 24 * HOUR
 CHANNELS = [(Channel.EMAIL, 45), (Channel.PORTAL, 20), (Channel.CHAT, 15), (Channel.PHONE, 10),
             (Channel.SOCIAL, 7), (Channel.API, 3)]
-PRIORITIES = [Ticket.Priority.LOW, Ticket.Priority.NORMAL, Ticket.Priority.HIGH, Ticket.Priority.URGENT]
+PRIORITIES: list[str] = [
+    Ticket.Priority.LOW, Ticket.Priority.NORMAL, Ticket.Priority.HIGH, Ticket.Priority.URGENT,
+]
 # Status mix by the ticket's age: recent tickets are still being worked on, old ones are done.
 STATUS_BY_AGE = [
     (1 * DAY, [(S.NEW, 35), (S.OPEN, 35), (S.PENDING, 12), (S.SOLVED, 18)]),
@@ -31,7 +33,7 @@ STATUS_BY_AGE = [
     (float("inf"), [(S.OPEN, 2), (S.PENDING, 2), (S.ON_HOLD, 1), (S.SOLVED, 10), (S.CLOSED, 85)]),
 ]
 # Events every ticket of a status has before any extra exchange, note or manual assignment.
-BASE_EVENTS = {S.NEW: 1, S.OPEN: 2, S.PENDING: 3, S.ON_HOLD: 3, S.SOLVED: 3, S.CLOSED: 4}
+BASE_EVENTS: dict[str, int] = {S.NEW: 1, S.OPEN: 2, S.PENDING: 3, S.ON_HOLD: 3, S.SOLVED: 3, S.CLOSED: 4}
 
 
 @lru_cache(maxsize=4096)
@@ -92,11 +94,16 @@ def write_story(
     priority = scenario.priority if rng.random() < 0.6 else rng.choice(PRIORITIES)
     if contact.vip and priority != Ticket.Priority.URGENT:
         priority = PRIORITIES[PRIORITIES.index(priority) + 1]
-    team = scenario.team
-    assignee = pick_assignee(rng, cast, team, language) if status != S.NEW else None
-    customer = {"author_contact": contact.id, "channel": channel, "public": True}
+    team: str | None = scenario.team
+    assignee = pick_assignee(rng, cast, scenario.team, language) if status != S.NEW else None
 
-    steps = [Step(K.MESSAGE_IN, 0, body=text["message"], **customer)]
+    def customer_says(delay: float, body: str) -> Step:
+        return Step(K.MESSAGE_IN, delay, author_contact=contact.id, channel=channel, public=True, body=body)
+
+    def agent_writes(kind: str, delay: float, body: str) -> Step:
+        return Step(kind, delay, author_user=assignee, public=kind == K.MESSAGE_OUT, body=body)
+
+    steps = [customer_says(0, text["message"])]
     spare = max(0, events - BASE_EVENTS[status])
     if status == S.NEW:
         if spare and rng.random() < 0.5:
@@ -109,24 +116,20 @@ def write_story(
             steps.append(Step(K.ASSIGNMENT, rng.uniform(2 * MINUTE, 2 * HOUR),
                               author_user=cast.supervisor_user_id,
                               data={"from_assignee": None, "to_assignee": assignee, "from_team": None,
-                                    "to_team": cast.teams[team], "reason": ""}))
+                                    "to_team": cast.teams[scenario.team], "reason": ""}))
             steps.append(_status(S.NEW, S.OPEN, cast.supervisor_user_id))
-        agent = {"author_user": assignee}
-        steps.append(Step(K.MESSAGE_OUT, rng.uniform(10 * MINUTE, 8 * HOUR), public=True,
-                          body=text["reply"], **agent))
+        steps.append(agent_writes(K.MESSAGE_OUT, rng.uniform(10 * MINUTE, 8 * HOUR), text["reply"]))
         for _round in range(3):
             if spare < 2:
                 break
             spare -= 2
-            steps.append(Step(K.MESSAGE_IN, rng.uniform(HOUR, 2 * DAY), body=text["followup"], **customer))
-            steps.append(Step(K.MESSAGE_OUT, rng.uniform(10 * MINUTE, 8 * HOUR), public=True,
-                              body=text["answer"], **agent))
+            steps.append(customer_says(rng.uniform(HOUR, 2 * DAY), text["followup"]))
+            steps.append(agent_writes(K.MESSAGE_OUT, rng.uniform(10 * MINUTE, 8 * HOUR), text["answer"]))
         closing = status in {S.SOLVED, S.CLOSED} and spare > 0  # a last word before solving
         for _note in range(spare - closing):
-            steps.append(Step(K.NOTE, rng.uniform(MINUTE, HOUR), body=rng.choice(scenario.notes), **agent))
+            steps.append(agent_writes(K.NOTE, rng.uniform(MINUTE, HOUR), rng.choice(scenario.notes)))
         if closing:
-            steps.append(Step(K.MESSAGE_OUT, rng.uniform(HOUR, DAY), public=True,
-                              body=text["closing"], **agent))
+            steps.append(agent_writes(K.MESSAGE_OUT, rng.uniform(HOUR, DAY), text["closing"]))
         if status in {S.PENDING, S.ON_HOLD, S.SOLVED, S.CLOSED}:
             target = S.SOLVED if status == S.CLOSED else status
             steps.append(_status(S.OPEN, target, assignee))
@@ -190,7 +193,7 @@ def event_rows(
 ) -> list[tuple[Any, ...]]:
     """The story's events as rows in EVENT_COLUMNS order (the ticket must have its id)."""
     ticket = story.ticket
-    rows = []
+    rows: list[tuple[Any, ...]] = []
     for index, (step, at) in enumerate(zip(story.steps, times, strict=True)):
         message_id = ""
         if step.kind == K.MESSAGE_IN and step.channel == Channel.EMAIL:
