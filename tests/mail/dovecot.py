@@ -3,6 +3,7 @@ one user, maildir in a temporary directory, logs in that directory; stopped by P
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import grp
 import imaplib
@@ -10,6 +11,7 @@ import ipaddress
 import os
 import pwd
 import shutil
+import signal
 import socket
 import ssl
 import subprocess
@@ -20,7 +22,7 @@ from pathlib import Path
 
 DOVECOT = "/usr/sbin/dovecot"
 USER = "support"
-PASSWORD = "imap-test-password"  # noqa: S105 (a throwaway test server's password)
+PASSWORD = "imap-test-password"
 
 
 def dovecot_missing_message() -> str:
@@ -89,13 +91,12 @@ class Dovecot:
         return path.read_text(errors="replace") if path.exists() else ""
 
     def stop(self) -> None:
+        # Its own process group (started with a new session): killing the group by our PID
+        # stops the master and every child at once, with nothing to flush for a throwaway server.
         if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
         shutil.rmtree(self.directory, ignore_errors=True)
 
 
@@ -183,6 +184,11 @@ namespace inbox {{
 service imap-login {{
   {listeners}
 }}
+service anvil {{
+  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
+}}
 service pop3-login {{
   inet_listener pop3 {{
     port = 0
@@ -204,8 +210,9 @@ def start_dovecot(*, tls: bool = False) -> Dovecot:
         _internal, _login, uid, gid, _group = _accounts()
         for sub in ("mail", "home"):
             os.chown(directory / sub, uid, gid)
-    process = subprocess.Popen([DOVECOT, "-F", "-c", str(config)], stdout=subprocess.DEVNULL,
-                               stderr=open(directory / "stderr.log", "wb"))  # noqa: SIM115
+    with open(directory / "stderr.log", "wb") as stderr:
+        process = subprocess.Popen([DOVECOT, "-F", "-c", str(config)],  # noqa: S603
+                                   stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True)
     server = Dovecot("127.0.0.1", port, USER, PASSWORD, directory, process, tls,
                      directory / "cert.pem" if tls else None)
     deadline = time.monotonic() + 15
