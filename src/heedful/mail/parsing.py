@@ -54,7 +54,8 @@ class ParsedMessage:
     cc: list[Address] = field(default_factory=list)
     date: str = ""
     text: str = ""
-    html: str = ""
+    html: str = ""  # sanitised, safe to show
+    source_html: str = ""  # as sent, for reply extraction only (quote containers); never shown
     attachments: list[Upload] = field(default_factory=list)
     headers: dict[str, list[str]] = field(default_factory=dict)
     content_type: str = "text/plain"
@@ -320,7 +321,8 @@ def parse_message(raw: bytes) -> ParsedMessage:
         parsed.parse_problems.append(f"structure: {problem}")
         body = raw.replace(b"\r\n", b"\n").split(b"\n\n", 1)[-1]
         texts, htmls = [decode_bytes(body, "utf-8")], []
-    parsed.html = sanitize_html("\n".join(htmls)) if htmls else ""
+    parsed.source_html = "\n".join(htmls)
+    parsed.html = sanitize_html(parsed.source_html) if htmls else ""
     parsed.text = "\n\n".join(t.strip("\r\n") for t in texts) if texts else html_to_text(parsed.html)
     parsed.text = parsed.text.replace("\r\n", "\n").replace("\x00", "")
     return parsed

@@ -93,7 +93,7 @@ def process(record: RawMessage) -> Event | None:
         _finish(record, RawMessage.State.DUPLICATE, None)
         return None
     flags = noise.classify(parsed)
-    reply_text = extract_reply(parsed.text, parsed.html)
+    reply_text = extract_reply(parsed.text, parsed.source_html)
     full_text = parsed.text or reply_text
     body = reply_text or _("(This message has no text.)")
     verdict = spam.score_message(parsed, full_text)

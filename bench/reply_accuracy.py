@@ -1,0 +1,63 @@
+"""Reply extraction accuracy over the labelled corpus in tests/mail/corpus/.
+
+    .venv/bin/python bench/reply_accuracy.py [--corpus DIR]
+
+Each case (one TOML file) holds the text and/or HTML part of a real-looking message and the reply
+text a person would call new. A case counts as exact when extract_reply's answer equals the
+expected text after line ends, trailing spaces and runs of blank lines are made uniform. Prints
+ONE JSON document: {"cases": N, "exact": n, "accuracy": x, "by_client": ..., "failures": [...]}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import tomllib
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+from heedful.mail.replies import extract_reply, tidy  # noqa: E402
+
+CORPUS = ROOT / "tests" / "mail" / "corpus"
+
+
+def evaluate(corpus: Path = CORPUS) -> dict[str, Any]:
+    cases = sorted(corpus.glob("*.toml"))
+    failures: list[dict[str, str]] = []
+    by_client: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    started = time.perf_counter()
+    for path in cases:
+        case = tomllib.loads(path.read_text(encoding="utf-8"))
+        got = extract_reply(case.get("text", ""), case.get("html", ""))
+        ok = tidy(got) == tidy(case["expected"])
+        by_client[case.get("client", "?")][0] += 1
+        by_client[case.get("client", "?")][1] += ok
+        if not ok:
+            failures.append({"case": path.stem, "expected": tidy(case["expected"]), "got": tidy(got)})
+    elapsed = time.perf_counter() - started
+    exact = len(cases) - len(failures)
+    return {
+        "cases": len(cases),
+        "exact": exact,
+        "accuracy": round(exact / len(cases), 4) if cases else 0.0,
+        "by_client": {k: {"cases": v[0], "exact": v[1]} for k, v in sorted(by_client.items())},
+        "ms_per_case": round(1000 * elapsed / max(len(cases), 1), 3),
+        "failures": failures,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--corpus", type=Path, default=CORPUS)
+    args = parser.parse_args()
+    print(json.dumps(evaluate(args.corpus), ensure_ascii=False, indent=2))
+
+
+if __name__ == "__main__":
+    main()
