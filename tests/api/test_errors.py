@@ -157,3 +157,12 @@ def test_bad_list_parameters_are_400(api: ApiClient, params: dict[str, Any]) -> 
 def test_heedful_errors_keep_their_code_and_fields(api: ApiClient, contact: Any) -> None:
     other = make_ticket(requester=contact)
     assert_error(api.post(f"/tickets/{other.pk}/merge", {"target_id": other.pk}), 400, "invalid")
+
+
+def test_token_requests_need_no_csrf_token(api: ApiClient, contact: Any) -> None:
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    response = strict.post("/api/v1/tickets", {"requester_id": contact.pk, "subject": "s", "body": "b"},
+                           content_type="application/json", headers=api._headers(None))
+    assert response.status_code == 201, response.content

@@ -7,7 +7,7 @@ list of 50 tickets costs the same number of queries as a list of 5.
 from __future__ import annotations
 
 import datetime
-from typing import Any, Literal, cast
+from typing import Annotated, Any, Literal, cast
 
 from ninja import Schema
 from pydantic import Field
@@ -18,7 +18,8 @@ from heedful.tickets.models import Attachment, Channel, Event, Ticket
 StatusName = Literal["new", "open", "pending", "on_hold", "solved", "closed"]
 PriorityName = Literal["low", "normal", "high", "urgent"]
 ChannelName = Literal["email", "portal", "chat", "phone", "social", "api", "agent"]
-TagName = str
+TagName = Annotated[str, Field(max_length=100)]
+EmailAddress = Annotated[str, Field(max_length=320)]
 
 # Kept in step with the models' choices (tests/api check it).
 assert set(StatusName.__args__) == set(Ticket.Status.values)  # type: ignore[attr-defined]
@@ -110,7 +111,7 @@ class AttachmentIn(In):
 
 
 class RequesterIn(In):
-    email: str = Field(max_length=320)
+    email: EmailAddress
     name: str = Field("", max_length=200)
 
 
@@ -124,7 +125,7 @@ class TicketCreateIn(In):
     assignee_id: ObjectId | None = Field(None, description="Agent id.")
     tags: list[TagName] = Field(default_factory=list, max_length=50)
     custom_fields: dict[str, Any] = Field(default_factory=dict)
-    cc: list[str] = Field(default_factory=list, max_length=50, description="E-mail addresses.")
+    cc: list[EmailAddress] = Field(default_factory=list, max_length=50, description="E-mail addresses.")
     from_customer: bool = Field(True, description="False: an agent writes on the customer's behalf.")
     channel: ChannelName = "api"
     attachments: list[AttachmentIn] = Field(default_factory=list, max_length=20)
