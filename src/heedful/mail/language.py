@@ -7,8 +7,9 @@ locale, Lao included; a script check first settles the scripts that belong to on
 from __future__ import annotations
 
 import re
+from functools import cache
 
-import py3langid
+from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 
 # Scripts that identify one of our target languages outright.
 _SCRIPTS = [
@@ -20,12 +21,23 @@ _SCRIPTS = [
     (re.compile(r"[\uac00-\ud7af]"), "ko"),
 ]
 _HAN = re.compile(r"[\u4e00-\u9fff]")
-_LETTER = re.compile(r"\w", re.UNICODE)
+_LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
+# Addresses, links and quote markers say nothing about the language and fool the classifier.
+_NOISE = re.compile(r"\S+@\S+|https?://\S+|www\.\S+|^[ \t]*>+", re.MULTILINE)
+# The model knows some languages only by ISO 639-3 codes; where one has a 639-1 code, use it.
+_TO_ISO_639_1 = {"yue": "zh", "wuu": "zh", "arz": "ar", "ary": "ar", "uzs": "uz", "gug": "gn", "hbo": "he"}
+_ISO_639_1 = re.compile(r"^[a-z]{2}$")
+MIN_CONFIDENCE = 0.2  # normalised probability below which the classifier is guessing
+
+
+@cache
+def _identifier() -> LanguageIdentifier:
+    return LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=True)
 
 
 def detect_language(text: str) -> str:
     """An ISO 639-1 code, or "" when the text is too short or too mixed to tell."""
-    sample = (text or "")[:4000]
+    sample = _NOISE.sub(" ", (text or "")[:4000])
     letters = len(_LETTER.findall(sample))
     if letters < 3:
         return ""
@@ -36,5 +48,8 @@ def detect_language(text: str) -> str:
         return "zh"
     if letters < 12:
         return ""
-    code, _score = py3langid.classify(sample)
-    return str(code)
+    code, confidence = _identifier().classify(sample)
+    code = _TO_ISO_639_1.get(str(code), str(code))
+    if confidence < MIN_CONFIDENCE or not _ISO_639_1.match(code):
+        return ""
+    return code
