@@ -73,7 +73,7 @@ def run_parent(args: argparse.Namespace) -> None:
 
     document = {
         "benchmark": "pages",
-        "command": "python bench/pages.py " + " ".join(sys.argv[1:]),
+        "command": " ".join(["python bench/pages.py", *sys.argv[1:]]),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                     "django": django.get_version(), "platform": platform.platform(),
                     # Other processes on the machine slow every number down; say how busy it was.
