@@ -3,8 +3,9 @@
 Writing half a million demo events through `bulk_create` spends most of its time compiling
 Django's INSERT (about three quarters of the run, profiled), not in the database. Here one
 parametrised INSERT per model is built once from the model's metadata and fed plain rows:
-`executemany` on SQLite (one prepared statement), multi-row VALUES on PostgreSQL. Values still
-pass through the backend's own adapters, so what lands in the table is what Django would write.
+`executemany` on SQLite (one prepared statement), COPY on PostgreSQL, multi-row VALUES on
+anything else. Values still pass through the backend's own adapters, so what lands in the table
+is what Django would write.
 """
 
 from __future__ import annotations
@@ -69,6 +70,13 @@ def insert_rows(model: type[models.Model], columns: Sequence[str], rows: list[tu
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
             cursor.executemany(f"INSERT INTO {table} ({names}) VALUES {one}", adapted)  # noqa: S608
+            return
+        if connection.vendor == "postgresql":
+            # COPY streams the rows; psycopg adapts each value (Jsonb, datetimes) itself.
+            raw = cursor.cursor
+            with raw.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in adapted:
+                    copy.write_row(row)
             return
         for start in range(0, len(adapted), ROWS_PER_STATEMENT):
             chunk = adapted[start:start + ROWS_PER_STATEMENT]
