@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test test-pg lint typecheck bench install clean e2e-deps
+.PHONY: run test test-pg lint typecheck bench install clean e2e-deps system-deps
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,14 +21,21 @@ run: $(STAMP)
 	$(BIN)/heedful demo --if-empty
 	$(BIN)/heedful serve --host $(HOST) --port $(PORT) --no-migrate
 
-# Browser tests need Debian's Chromium; install it when it is missing and we may.
-e2e-deps:
-	@command -v chromium >/dev/null 2>&1 || { \
+# Browser tests need Debian's Chromium, IMAP tests Debian's Dovecot (dovecot-imapd); install
+# whichever is missing when we may (root with apt-get).
+system-deps:
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	[ -x /usr/sbin/dovecot ] || missing="$$missing dovecot-imapd"; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
-	  else echo "chromium is missing: browser tests will be skipped"; fi; }
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+	  else echo "missing:$$missing (the tests that need it are skipped outside CI)"; fi; \
+	fi
 
-test: $(STAMP) e2e-deps
+e2e-deps: system-deps
+
+test: $(STAMP) system-deps
 	$(BIN)/ruff check src tests bench
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest -n 2 --dist loadfile
