@@ -155,7 +155,6 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 # Uploads: one attachment at most this many bytes; bigger ones are refused with a clear error.
 ATTACHMENT_MAX_BYTES = env.integer("ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024)
-DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # Outbound mail: HEEDFUL_EMAIL_URL=smtp://user:password@host:587?tls=1 (or smtps://...:465);
@@ -176,6 +175,10 @@ MAIL_SPAM_THRESHOLD = float(env.string("MAIL_SPAM_THRESHOLD", "5"))
 MAIL_ACK_PER_SENDER_PER_HOUR = env.integer("MAIL_ACK_PER_SENDER_PER_HOUR", 3)
 MAIL_INTAKE_TOKEN = env.string("MAIL_INTAKE_TOKEN", "")
 IMAP_POLL_SECONDS = env.integer("IMAP_POLL_SECONDS", 60)
+
+# A request body may carry one base64 attachment of the full size (API) or a whole raw message
+# (HTTP mail intake); the views apply the precise limits and answer 413 with a reason.
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(ATTACHMENT_MAX_BYTES * 4 // 3, MAIL_MAX_BYTES) + 1024 * 1024
 TASK_STALE_SECONDS = env.integer("TASK_STALE_SECONDS", 600)  # RUNNING longer: worker died
 
 # Webhooks may not target private, loopback or link-local addresses unless an admin allows it.
