@@ -226,7 +226,8 @@ def _tls_mailbox(server: Dovecot) -> Mailbox:
         imap_password_encrypted=encrypt_secret(server.password))
 
 
-def test_worker_requeues_a_task_left_running_by_a_dead_worker(db, settings):
+@pytest.mark.django_db(transaction=True)  # the worker closes connections between jobs
+def test_worker_requeues_a_task_left_running_by_a_dead_worker(settings):
     settings.TASK_STALE_SECONDS = 600
     result = process_raw_message.enqueue(raw_id=987654)
     row: Any = DBTaskResult.objects.get(pk=result.id)

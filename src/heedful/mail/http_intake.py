@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import re
 
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
@@ -74,9 +75,18 @@ def _read_body(request: HttpRequest) -> bytes:
     return b"".join(chunks)
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _address(value: str) -> str:
+    """An envelope address from the query string, without control characters (no NUL reaches
+    the database) and at most 320 characters."""
+    return _CONTROL.sub("", value).strip()[:320]
+
+
 def _recipients(request: HttpRequest) -> list[str]:
-    return [address.strip() for value in request.GET.getlist("to") for address in value.split(",")
-            if address.strip()]
+    return [_address(address) for value in request.GET.getlist("to")[:100]
+            for address in value.split(",") if _address(address)][:100]
 
 
 def _mailbox(request: HttpRequest, recipients: list[str]) -> Mailbox | None:
@@ -113,7 +123,7 @@ def inbound(request: HttpRequest) -> JsonResponse:
         recipients = _recipients(request)
         mailbox = _mailbox(request, recipients)
         accepted = accept_raw(raw, via=RawMessage.Via.HTTP, mailbox=mailbox,
-                              envelope_from=request.GET.get("from", "").strip(),
+                              envelope_from=_address(request.GET.get("from", "")),
                               envelope_to=recipients)
     except HeedfulError as refused:
         return _refuse(refused.http_status, refused.code, refused.message, refused.fields)
