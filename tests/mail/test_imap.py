@@ -244,3 +244,12 @@ def test_folder_names_are_quoted_for_imap():
     assert quote_folder("INBOX") == '"INBOX"'
     assert quote_folder('a "b" \\c') == '"a \\"b\\" \\\\c"'
     assert quote_folder("Entwürfe & Co") == '"Entw&APw-rfe &- Co"'
+
+
+@pytest.mark.django_db(transaction=True)  # the worker closes connections between jobs
+def test_worker_start_schedules_polling_and_fetches(imap_mailbox, dovecot):
+    dovecot.append(raw_mail(subject="Fetched by the worker"))
+    call_command("heedful_worker", batch=True, interval=0, verbosity=0)
+    assert RawMessage.objects.get().mailbox == imap_mailbox
+    assert Ticket.objects.get().subject == "Fetched by the worker"
+    assert len(_waiting_fetches()) == 1  # the next run, after IMAP_POLL_SECONDS
