@@ -40,7 +40,8 @@ def peek_message_id(raw: bytes) -> str:
     match = _MESSAGE_ID.search(head)
     if not match:
         return ""
-    return match.group(1).decode("ascii", "replace").strip()[:255]
+    # No NUL or other control characters: PostgreSQL text cannot hold NUL.
+    return re.sub(r"[\x00-\x1f\x7f]", "", match.group(1).decode("ascii", "replace")).strip()[:255]
 
 
 def check_size(size: int) -> None:

@@ -31,6 +31,7 @@ _ENCODED_WORD = re.compile(r"=\?([^?\s]{1,60})\?([bBqQ])\?([^?\s]*)\?=")
 _SURROGATES = re.compile("[\udc80-\udcff]")
 _NON_ASCII_RUN = re.compile(rb"[\x80-\xff]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_MIME_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,63}/[a-z0-9][a-z0-9!#$&^_.+-]{0,63}$")
 SUBJECT_MAX = 250  # what a ticket subject holds
 NAME_MAX = 200  # what a contact name holds
 MAX_DEPTH = 30  # multiparts nested deeper than this are not read (their bytes stay in the raw message)
@@ -144,7 +145,7 @@ def message_ids(value: str) -> list[str]:
     found = _ANGLE_IDS.findall(value or "")
     if not found and value and "@" in value and len(value.strip()) <= 250:
         found = ["".join(value.strip().strip("<>").split())]
-    return [f"<{item}>" for item in found]
+    return [f"<{item}>" for item in found if not _CONTROL.search(item)]
 
 
 def _addresses(values: list[str]) -> list[Address]:
@@ -250,8 +251,14 @@ def _attach(part: Message, parsed: ParsedMessage, content_type: str, disposition
     ))
 
 
+def _content_type(part: Message) -> str:
+    """The part's type when it is a well-formed type/subtype; it is never trusted for display."""
+    value = part.get_content_type()
+    return value if _MIME_TYPE.match(value) else "application/octet-stream"
+
+
 def _walk(part: Message, parsed: ParsedMessage, texts: list[str], htmls: list[str], depth: int = 0) -> None:
-    content_type = part.get_content_type()
+    content_type = _content_type(part)
     if depth > MAX_DEPTH:
         parsed.parse_problems.append("nested too deep")
         return
@@ -259,7 +266,7 @@ def _walk(part: Message, parsed: ParsedMessage, texts: list[str], htmls: list[st
         _attach_message(part, parsed)
         return
     if content_type == "message/delivery-status":
-        parsed.delivery_status += _delivery_status_text(part)
+        parsed.delivery_status += _delivery_status_text(part).replace("\x00", "")
         return
     payload = part.get_payload()
     if isinstance(payload, list):
@@ -310,7 +317,7 @@ def parse_message(raw: bytes) -> ParsedMessage:
     parsed.to = _addresses(parsed.headers.get("to", []))
     parsed.cc = _addresses(parsed.headers.get("cc", []))
     parsed.date = decode_header_value(_first_header(parsed, "date"))
-    parsed.content_type = message.get_content_type()
+    parsed.content_type = _content_type(message)
     if parsed.content_type == "multipart/report":
         parsed.report_type = decode_header_value(message.get_param("report-type") or "")
     texts: list[str] = []
@@ -322,7 +329,7 @@ def parse_message(raw: bytes) -> ParsedMessage:
         body = raw.replace(b"\r\n", b"\n").split(b"\n\n", 1)[-1]
         texts, htmls = [decode_bytes(body, "utf-8")], []
     parsed.source_html = "\n".join(htmls)
-    parsed.html = sanitize_html(parsed.source_html) if htmls else ""
+    parsed.html = sanitize_html(parsed.source_html).replace("\x00", "") if htmls else ""
     parsed.text = "\n\n".join(t.strip("\r\n") for t in texts) if texts else html_to_text(parsed.html)
     parsed.text = parsed.text.replace("\r\n", "\n").replace("\x00", "")
     return parsed

@@ -165,10 +165,12 @@ def process_raw(raw_id: int) -> str:
 def _keep_unparsed(record: RawMessage, problem: Exception) -> str:
     """Store a message that defeated the pipeline as a ticket showing its raw text."""
     raw = read_raw(record)
-    text = decode_bytes(raw[:200_000], "utf-8")
+    text = decode_bytes(raw[:200_000], "utf-8").replace("\x00", "")  # PostgreSQL text holds no NUL
     with transaction.atomic():
-        sender = get_or_create_contact_for_email(
-            record.envelope_from or "unknown@invalid.example")
+        try:
+            sender = get_or_create_contact_for_email(record.envelope_from or "unknown@invalid.example")
+        except HeedfulError:  # an envelope sender that is no address
+            sender = get_or_create_contact_for_email("unknown@invalid.example")
         ticket = open_ticket(
             requester=sender, subject=_("Message that could not be read"),
             body=text or _("(empty message)"), channel=Channel.EMAIL, flags=["unparsed"],
