@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime
+import re
 import secrets
 import smtplib
+from email.utils import formataddr
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -21,6 +23,7 @@ from heedful.tickets.models import Channel, Event, Ticket
 from heedful.tickets.timeline import append_event
 
 MAX_ATTEMPTS = 6
+_MIME_TYPE = re.compile(r"^[a-z0-9][a-z0-9.+-]{0,63}/[a-z0-9][a-z0-9.+-]{0,63}$")
 AUTO_REPLY = "auto_reply"
 
 
@@ -45,14 +48,43 @@ def mailbox_for_ticket(ticket: Ticket) -> Mailbox | None:
     return Mailbox.objects.filter(active=True).order_by("id").first()
 
 
+def own_addresses() -> set[str]:
+    """Addresses Heedful sends from: mail to them would answer ourselves (a loop)."""
+    own = {settings.DEFAULT_FROM_EMAIL.lower()}
+    own.update(a.lower() for a in Mailbox.objects.values_list("address", flat=True))
+    return own
+
+
+def is_own_address(address: str, own: set[str]) -> bool:
+    """Ours, plus-addressed variants (support+t12.abc@...) included."""
+    local, _at, domain = address.strip().lower().rpartition("@")
+    return f"{local}@{domain}" in own or f"{local.split('+', 1)[0]}@{domain}" in own
+
+
 def recipients_for(ticket: Ticket) -> list[str]:
+    """The requester first, then the participants (sent as Cc); never our own addresses."""
     contacts = [ticket.requester, *ticket.participants.all()]
+    own = own_addresses()
     emails = []
     for contact in contacts:
         identity = contact.identities.filter(kind=ContactIdentity.Kind.EMAIL).order_by("id").first()
-        if identity is not None and not identity.normalized.endswith("@invalid.example"):
+        if identity is None or identity.normalized.endswith("@invalid.example"):
+            continue
+        if not is_own_address(identity.normalized, own):
             emails.append(identity.value)
     return list(dict.fromkeys(emails))
+
+
+def language_for(contact: Contact | None, ticket: Ticket) -> str:
+    """The language to write to a customer in: theirs, else the ticket's, as one we support."""
+    for code in ((contact.language if contact else ""), ticket.language):
+        if not code:
+            continue
+        try:
+            return translation.get_supported_language_variant(code)
+        except LookupError:
+            continue
+    return settings.LANGUAGE_CODE
 
 
 def queue_replies(events: list[Event]) -> None:
@@ -81,9 +113,11 @@ def _queue(event: Event) -> OutboundMessage | None:
 
 
 def queue_acknowledgement(*, ticket: Ticket, mailbox: Mailbox, to: Contact) -> Event | None:
-    """The automatic "we got your request" mail, at most a few per sender per hour."""
+    """The automatic "we got your request" mail, in the customer's language, at most a few per
+    sender per hour, never to one of our own addresses (two help desks must not answer each
+    other forever), and only when the mailbox acknowledges at all."""
     address = to.primary_email.lower()
-    if not address:
+    if not address or not mailbox.auto_acknowledge or is_own_address(address, own_addresses()):
         return None
     since = timezone.now() - datetime.timedelta(hours=1)
     if AcknowledgementLog.objects.filter(address=address, sent_at__gte=since).count() >= (
@@ -91,11 +125,11 @@ def queue_acknowledgement(*, ticket: Ticket, mailbox: Mailbox, to: Contact) -> E
     ):
         return None
     AcknowledgementLog.objects.create(address=address)
-    language = to.language or ticket.language or settings.LANGUAGE_CODE
+    language = language_for(to, ticket)
     with translation.override(language):
         body = render_to_string("mail/acknowledgement.txt", {"ticket": ticket, "contact": to})
     event = append_event(ticket=ticket, kind=Event.Kind.MESSAGE_OUT, channel=Channel.EMAIL,
-                         public=True, body_text=body.strip(), flags=[AUTO_REPLY])
+                         public=True, body_text=body.strip(), flags=[AUTO_REPLY], language=language)
     return event if _queue(event) else None
 
 
@@ -108,6 +142,12 @@ def _references(ticket: Ticket, own: str) -> tuple[str, list[str]]:
     return in_reply_to, refs
 
 
+def _mime_type(declared: str) -> str:
+    """The declared type when it is a plain type/subtype, else application/octet-stream."""
+    value = (declared or "").split(";")[0].strip().lower()
+    return value if _MIME_TYPE.match(value) else "application/octet-stream"
+
+
 def build_message(outbound: OutboundMessage) -> EmailMultiAlternatives:
     event = outbound.event
     ticket = event.ticket
@@ -116,7 +156,7 @@ def build_message(outbound: OutboundMessage) -> EmailMultiAlternatives:
     sender_name = (mailbox.from_name if mailbox and mailbox.from_name else
                    str(event.author_user.agent) if event.author_user and hasattr(event.author_user, "agent")
                    else "")
-    from_header = f'"{sender_name}" <{address}>' if sender_name else address
+    from_header = formataddr((sender_name, address)) if sender_name else address
     subject = f"Re: {ticket.subject} {tokens.subject_tag(ticket.number)}"
     in_reply_to, refs = _references(ticket, outbound.message_id)
     headers = {
@@ -128,19 +168,19 @@ def build_message(outbound: OutboundMessage) -> EmailMultiAlternatives:
         headers["In-Reply-To"] = in_reply_to
     if refs:
         headers["References"] = " ".join(refs)
-    if ticket.language:
-        headers["Content-Language"] = ticket.language
+    headers["Content-Language"] = event.language or language_for(ticket.requester, ticket)
     if AUTO_REPLY in event.flags:
         headers["Auto-Submitted"] = "auto-replied"
         headers["X-Auto-Response-Suppress"] = "All"
+    # The requester in To, everyone else copied (they see who else reads the answer).
     message = EmailMultiAlternatives(
-        subject=subject, body=event.body_text, from_email=from_header, to=outbound.recipients,
-        headers=headers,
+        subject=subject, body=event.body_text, from_email=from_header, to=outbound.recipients[:1],
+        cc=outbound.recipients[1:], headers=headers,
     )
     message.attach_alternative(event.body_html or text_to_html(event.body_text), "text/html")
     for attachment in event.attachments.all():
         with attachment.file.open("rb") as handle:
-            message.attach(attachment.filename, handle.read(), "application/octet-stream")
+            message.attach(attachment.filename, handle.read(), _mime_type(attachment.content_type))
     return message
 
 
@@ -158,8 +198,13 @@ def send(outbound_id: int) -> str:
     outbound.attempts += 1
     try:
         build_message(outbound).send(fail_silently=False)
-    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as refused:
-        return _fail(outbound, _("The mail server refused the message: %(reason)s") % {"reason": refused})
+    except smtplib.SMTPRecipientsRefused as refused:
+        # Every recipient refused: for good when all the answers are 5xx, else try again later.
+        answers = [f"{code} {reply!r}" for code, reply in refused.recipients.values()]
+        if all(500 <= code < 600 for code, _reply in refused.recipients.values()):
+            return _fail(outbound, _("The mail server refused the message: %(reason)s") % {
+                "reason": "; ".join(answers)})
+        return _retry(outbound, "; ".join(answers), send_outbound_message)
     except smtplib.SMTPResponseException as problem:
         if 500 <= problem.smtp_code < 600:
             return _fail(outbound, _("The mail server refused the message: %(reason)s") % {
