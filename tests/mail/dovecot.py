@@ -91,12 +91,17 @@ class Dovecot:
         return path.read_text(errors="replace") if path.exists() else ""
 
     def stop(self) -> None:
-        # Its own process group (started with a new session): killing the group by our PID
-        # stops the master and every child at once, with nothing to flush for a throwaway server.
+        # Its own process group (started with a new session, group id = our PID): SIGTERM to
+        # the whole group stops every process at once and the master still reaps its children.
         if self.process.poll() is None:
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
+                os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
         shutil.rmtree(self.directory, ignore_errors=True)
 
 
