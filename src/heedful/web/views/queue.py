@@ -10,10 +10,11 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -33,6 +34,7 @@ QUEUE_LABELS = {
     "my_teams": gettext_lazy("My teams"),
     "open": gettext_lazy("All open"),
     "all": gettext_lazy("All tickets"),
+    "spam": gettext_lazy("Spam"),
 }
 SORT_LABELS = {
     "-updated": gettext_lazy("Recently updated"),
@@ -46,18 +48,10 @@ PAGE_SIZE = 50
 CLOSED = (Ticket.Status.SOLVED, Ticket.Status.CLOSED)
 
 
-def queue_counts(viewer: Viewer) -> dict[str, int]:
-    """Ticket counts of every built-in queue, in one aggregate query."""
-    agent = viewer.agent
-    assert agent is not None
-    still_open = ~Q(status__in=CLOSED)
-    return visible_tickets(viewer).aggregate(
-        mine=Count("id", filter=still_open & Q(assignee_id=agent.user_id)),
-        unassigned=Count("id", filter=still_open & Q(assignee__isnull=True)),
-        my_teams=Count("id", filter=still_open & Q(team_id__in=agent.teams.values("id"))),
-        open=Count("id", filter=still_open),
-        all=Count("id"),
-    )
+def count_label(count: int) -> str:
+    if count > selectors.COUNT_CAP:
+        return f"{number_format(selectors.COUNT_CAP)}+"
+    return str(number_format(count))
 
 
 def saved_filters_for(viewer: Viewer) -> list[SavedFilter]:
@@ -68,7 +62,7 @@ def saved_filters_for(viewer: Viewer) -> list[SavedFilter]:
 def render_queue(request: HttpRequest, query: QueryDict, *, error: HeedfulError | None = None,
                  status: int = 200) -> HttpResponse:
     viewer = viewer_of(request)
-    counts = queue_counts(viewer)
+    counts = selectors.queue_counts(viewer)
     queue = query.get("queue") or ("mine" if counts["mine"] else "unassigned")
     saved = saved_filters_for(viewer)
     filters = forms.filters_from(query, viewer)
@@ -87,7 +81,7 @@ def render_queue(request: HttpRequest, query: QueryDict, *, error: HeedfulError 
     context: dict[str, Any] = {
         "page": page, "queue": queue, "counts": counts, "sort": sort, "params": params,
         "queue_label": QUEUE_LABELS.get(queue, saved_current.name if saved_current else queue),
-        "queues": [(key, label, counts[key]) for key, label in QUEUE_LABELS.items()],
+        "queues": [(key, label, count_label(counts[key])) for key, label in QUEUE_LABELS.items()],
         "sorts": list(SORT_LABELS.items()), "statuses": Ticket.Status.choices,
         "priorities": Ticket.Priority.choices, "channels": Channel.choices,
         "teams": list(Team.objects.all()), "agents": agents, "saved_filters": saved,
