@@ -56,15 +56,31 @@ def _first_words(ticket: Ticket) -> list[str]:
     return spam_filter.tokens_of(ParsedMessage(subject=ticket.subject), text)
 
 
+def _learned_verdict(ticket: Ticket) -> bool | None:
+    """What the classifier last learned from this ticket: True spam, False ham, None nothing."""
+    last = (ticket.events.filter(kind=Event.Kind.FIELD, data__field="spam", data__has_key="learned")
+            .order_by("-created_at", "-id").values_list("data", flat=True).first())
+    return None if last is None else bool(last["learned"])
+
+
 def mark_spam(*, ticket: Ticket, actor: Any, spam: bool) -> Ticket:
-    """An agent's verdict: move the ticket to or from the spam view and teach the classifier."""
-    if ticket.spam == spam:
+    """An agent's verdict: move the ticket to or from the spam view and teach the classifier.
+
+    "Not spam" on an ordinary ticket teaches it too (the classifier needs examples of both).
+    Each ticket counts once, as its latest verdict: changing one's mind moves its words from
+    one side to the other, and repeating a verdict changes nothing."""
+    previous = _learned_verdict(ticket)
+    if previous is spam and ticket.spam == spam:
         return ticket
     with transaction.atomic():
-        spam_filter.learn(_first_words(ticket), spam=spam)
+        words = _first_words(ticket)
+        if previous is not None and previous is not spam:
+            spam_filter.unlearn(words, spam=previous)
+        if previous is not spam:
+            spam_filter.learn(words, spam=spam)
         Ticket.objects.filter(pk=ticket.pk).update(spam=spam, updated_at=timezone.now())
         note = change_event(ticket=ticket, kind=Event.Kind.FIELD, actor=actor,
-                            before=ticket.spam, after=spam, field="spam")
+                            before=ticket.spam, after=spam, field="spam", learned=spam)
         ticket.spam = spam
         notify.ticket_changed(ticket, [note])
     return ticket

@@ -96,3 +96,10 @@ def learn(words: list[str], *, spam: bool) -> None:
     with transaction.atomic():
         SpamToken.objects.bulk_create([SpamToken(token=t) for t in tokens], ignore_conflicts=True)
         SpamToken.objects.filter(token__in=tokens).update(**{column: F(column) + 1})
+
+
+def unlearn(words: list[str], *, spam: bool) -> None:
+    """Take back one message counted as spam or ham (the agent changed their mind)."""
+    column = "spam" if spam else "ham"
+    tokens = list(dict.fromkeys([t[:64] for t in words] + [SPAM_DOCS if spam else HAM_DOCS]))
+    SpamToken.objects.filter(token__in=tokens, **{f"{column}__gt": 0}).update(**{column: F(column) - 1})
