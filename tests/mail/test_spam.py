@@ -21,9 +21,12 @@ from tests.mail.helpers import raw_mail
 pytestmark = pytest.mark.django_db
 
 SPAM_SAMPLES = [
-    ("Luxury replica watches", "Buy luxury replica watches at a huge discount. Click the link, limited offer!"),
-    ("Cheap pills online", "Cheapest pills online, no prescription. Huge discount, click now, limited offer."),
-    ("You won a prize", "Congratulations winner! Claim your prize now, click the link before the offer ends."),
+    ("Luxury replica watches",
+     "Buy luxury replica watches at a huge discount. Click the link, limited offer!"),
+    ("Cheap pills online",
+     "Cheapest pills online, no prescription. Huge discount, click now, limited offer."),
+    ("You won a prize",
+     "Congratulations winner! Claim your prize now, click the link before the offer ends."),
     ("Crypto investment", "Double your crypto investment in a week. Limited offer, click the link now."),
     ("Casino bonus", "Exclusive casino bonus for you: free spins and a huge discount. Click now!"),
 ]
@@ -120,8 +123,8 @@ def test_classifier_is_silent_before_it_has_seen_both_kinds(agent):
 
 def test_after_agents_verdicts_similar_spam_lands_in_the_spam_queue(run_tasks, agent):
     train(agent)
-    record = ingest(raw_mail(sender="promo@deals.example", subject="Replica watches discount",
-                             body="Luxury replica watches, huge discount! Click the link now, limited offer."),
+    body = "Luxury replica watches, huge discount! Click the link now, limited offer."
+    record = ingest(raw_mail(sender="promo@deals.example", subject="Replica watches discount", body=body),
                     run_tasks)
     assert record.ticket.spam and "spam" in record.event.flags
     assert record.ticket in spam_queue(agent)
@@ -137,7 +140,8 @@ def test_after_agents_verdicts_a_normal_message_stays_in_the_queue(run_tasks, ag
 
 def test_learned_score_is_explained(agent):
     train(agent)
-    verdict = score(subject="Casino prize", body="Claim your casino prize now, click the link, limited offer!")
+    verdict = score(subject="Casino prize",
+                    body="Claim your casino prize now, click the link, limited offer!")
     assert verdict.is_spam and "resembles mail agents marked as spam" in verdict.reasons
 
 
