@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from heedful.core.errors import Invalid
 from heedful.people.models import Contact
-from heedful.policy import Viewer, visible_events, visible_tickets
+from heedful.policy import Viewer, tickets_of_contact, visible_events, visible_tickets
 from heedful.tickets.models import Channel, Event, SavedFilter, Tag, Ticket
 
 QUEUES = ("mine", "unassigned", "my_teams", "all", "open", "spam")
@@ -254,10 +254,10 @@ def timeline(viewer: Viewer, ticket: Ticket) -> QuerySet[Event]:
 def customer_history(viewer: Viewer, contact: Contact, *, exclude: Ticket | None = None,
                      limit: int = 20) -> list[Ticket]:
     """Every earlier ticket of the customer, on every channel, newest first."""
-    tickets = visible_tickets(viewer).filter(Q(requester=contact) | Q(participants=contact))
+    tickets = visible_tickets(viewer).filter(tickets_of_contact(contact.pk))
     if exclude is not None:
         tickets = tickets.exclude(pk=exclude.pk)
-    return list(tickets.distinct().order_by("-created_at")[:limit])
+    return list(tickets.order_by("-created_at")[:limit])
 
 
 def contact_with_identities(contact_id: int) -> Contact | None:
