@@ -76,3 +76,17 @@ def test_hidden_customer_message_neither_shows_nor_reopens(ticket, agent):
     ticket.refresh_from_db()
     assert not event.public and event.flags == ["auto_submitted"]
     assert ticket.status == Ticket.Status.SOLVED and ticket.reopen_count == 0
+
+
+def test_an_inbound_message_id_is_recorded_only_once(ticket):
+    from django.db import IntegrityError, transaction
+
+    customer_reply(ticket, message_id="<once@client.example>")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        customer_reply(ticket, message_id="<once@client.example>")
+
+
+def test_priority_rank_follows_priority(ticket, agent):
+    update_ticket(ticket=ticket, actor=agent.user, changes={"priority": "urgent"})
+    ticket.refresh_from_db()
+    assert ticket.priority_rank == Ticket.PRIORITY_RANK["urgent"] == 4

@@ -143,7 +143,8 @@ def write_story(
     if contact.organization_id is not None and rng.random() < 0.5:
         custom_fields["seats"] = rng.choice([5, 10, 25, 50, 120])
     ticket = Ticket(
-        subject=text["subject"], status=status, priority=priority, channel=channel,
+        subject=text["subject"], status=status, priority=priority,
+        priority_rank=Ticket.PRIORITY_RANK[priority], channel=channel,
         requester_id=contact.id, organization_id=contact.organization_id, assignee_id=assignee,
         team_id=cast.teams[team] if team else None, language=language, custom_fields=custom_fields,
         created_at=created_at, updated_at=created_at,
@@ -178,8 +179,8 @@ def place_in_time(story: Story, now: datetime.datetime) -> list[datetime.datetim
 EVENT_COLUMNS = ("ticket_id", "kind", "author_user_id", "author_contact_id", "channel", "public",
                  "body_text", "body_html", "full_text", "language", "message_id", "flags", "data",
                  "created_at")
-TICKET_COLUMNS = ("number", "subject", "status", "priority", "channel", "requester_id",
-                  "organization_id", "assignee_id", "team_id", "language", "custom_fields",
+TICKET_COLUMNS = ("number", "subject", "status", "priority", "priority_rank", "channel",
+                  "requester_id", "organization_id", "assignee_id", "team_id", "language", "custom_fields",
                   "created_at", "updated_at", "solved_at", "closed_at", "first_response_at",
                   "last_customer_message_at", "reopen_count")
 

@@ -7,9 +7,10 @@ Message-ID is already on a timeline, is not added twice.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,7 +18,7 @@ from heedful.core.errors import HeedfulError
 from heedful.mail import noise, spam
 from heedful.mail.intake import mailbox_for_recipients, read_raw
 from heedful.mail.language import detect_language
-from heedful.mail.models import OutboundMessage, RawMessage
+from heedful.mail.models import Mailbox, OutboundMessage, RawMessage
 from heedful.mail.parsing import ParsedMessage, decode_bytes, parse_message
 from heedful.mail.replies import extract_reply
 from heedful.mail.threads import find_ticket, may_write_to
@@ -87,9 +88,7 @@ def _record_bounce(parsed: ParsedMessage, raw: bytes) -> Event | None:
 def process(record: RawMessage) -> Event | None:
     raw = read_raw(record)
     parsed = parse_message(raw)
-    if parsed.message_id and Event.objects.filter(
-        message_id=parsed.message_id, kind=Event.Kind.MESSAGE_IN
-    ).exists():
+    if parsed.message_id and _already_recorded(parsed.message_id):
         _finish(record, RawMessage.State.DUPLICATE, None)
         return None
     flags = noise.classify(parsed)
@@ -122,6 +121,25 @@ def process(record: RawMessage) -> Event | None:
         channel=Channel.EMAIL, language=language, message_id=parsed.message_id,
         full_text=full_text, attachments=parsed.attachments, flags=flags,
     )
+    try:
+        return _record(record, ticket, sender, parsed, flags, hidden, mailbox, own, common)
+    except IntegrityError:
+        # Another job recorded the same Message-ID a moment ago (the unique constraint on
+        # inbound Message-IDs is the arbiter).
+        if parsed.message_id and _already_recorded(parsed.message_id):
+            _finish(record, RawMessage.State.DUPLICATE, None)
+            return None
+        raise
+
+
+def _already_recorded(message_id: str) -> bool:
+    return Event.objects.filter(message_id=message_id, kind=Event.Kind.MESSAGE_IN).exists()
+
+
+def _record(
+    record: RawMessage, ticket: Ticket | None, sender: Contact, parsed: ParsedMessage,
+    flags: list[str], hidden: bool, mailbox: Mailbox | None, own: set[str], common: dict[str, Any],
+) -> Event:
     with transaction.atomic():
         if ticket is not None:
             event = reply_to_ticket(ticket=ticket, author_contact=sender, hidden=hidden, **common)
@@ -164,6 +182,9 @@ def process_raw(raw_id: int) -> str:
 
 def _keep_unparsed(record: RawMessage, problem: Exception) -> str:
     """Store a message that defeated the pipeline as a ticket showing its raw text."""
+    if record.message_id and _already_recorded(record.message_id):
+        _finish(record, RawMessage.State.DUPLICATE, None)
+        return "duplicate"
     raw = read_raw(record)
     text = decode_bytes(raw[:200_000], "utf-8").replace("\x00", "")  # PostgreSQL text holds no NUL
     with transaction.atomic():

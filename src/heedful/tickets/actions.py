@@ -86,7 +86,8 @@ def open_ticket(
         (number,) = sequences.reserve("ticket")
         ticket = Ticket.objects.create(
             number=number, subject=subject, channel=channel, requester=requester,
-            organization_id=requester.organization_id, priority=priority, team=team,
+            organization_id=requester.organization_id, priority=priority,
+            priority_rank=Ticket.PRIORITY_RANK[priority], team=team,
             assignee=assignee, language=language or requester.language, custom_fields=fields,
             status=S.OPEN if assignee else S.NEW, created_at=now, updated_at=now,
             last_customer_message_at=now if from_customer else None, spam=spam,
@@ -258,7 +259,8 @@ def _apply_changes(
                           fields={"priority": [_("Use low, normal, high or urgent.")]})
         events.append(change_event(ticket=ticket, kind=Event.Kind.PRIORITY, actor=actor,
                                    before=ticket.priority, after=changes["priority"]))
-        _touch(ticket, now, priority=changes["priority"])
+        _touch(ticket, now, priority=changes["priority"],
+               priority_rank=Ticket.PRIORITY_RANK[changes["priority"]])
     if "language" in changes and changes["language"] != ticket.language:
         events.append(change_event(ticket=ticket, kind=Event.Kind.FIELD, actor=actor,
                                    before=ticket.language, after=changes["language"],

@@ -68,7 +68,8 @@ def split_message(*, event: Event, actor: Any, subject: str = "") -> Ticket:
             subject=check_subject(subject or _("Split from #%(number)s: %(subject)s") % {
                 "number": origin.number, "subject": origin.subject})[:250],
             channel=origin.channel, requester=event.author_contact or origin.requester,
-            organization=origin.organization, priority=origin.priority, team=origin.team,
+            organization=origin.organization, priority=origin.priority,
+            priority_rank=origin.priority_rank, team=origin.team,
             language=event.language or origin.language, created_at=now, updated_at=now,
             last_customer_message_at=event.created_at,
         )

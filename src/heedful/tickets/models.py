@@ -77,12 +77,16 @@ class Ticket(models.Model):
         HIGH = "high", _("High")
         URGENT = "urgent", _("Urgent")
 
+    # Sorting "most urgent first" needs an indexable number; actions keep it in step.
+    PRIORITY_RANK = {"low": 1, "normal": 2, "high": 3, "urgent": 4}
+
     number = models.BigIntegerField(_("number"), unique=True, editable=False)
     subject = models.CharField(_("subject"), max_length=250)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.NEW)
     priority = models.CharField(
         _("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL
     )
+    priority_rank = models.PositiveSmallIntegerField(default=2, editable=False)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     requester = models.ForeignKey(
         Contact, on_delete=models.PROTECT, related_name="requested_tickets",
@@ -128,6 +132,7 @@ class Ticket(models.Model):
             models.Index(fields=["team", "status", "-updated_at"], name="ticket_team_q"),
             models.Index(fields=["requester", "-created_at"], name="ticket_requester"),
             models.Index(fields=["-updated_at", "-id"], name="ticket_updated_id"),
+            models.Index(fields=["-priority_rank", "-id"], name="ticket_priority_id"),
         ]
         verbose_name = _("ticket")
         verbose_name_plural = _("tickets")
@@ -185,6 +190,14 @@ class Event(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["ticket", "created_at", "id"], name="event_timeline")]
+        constraints = [
+            # A customer's message is recorded once, however often the mail is delivered or a
+            # job runs (mail intake dedupes on this).
+            models.UniqueConstraint(
+                fields=["message_id"], name="event_inbound_message_id_unique",
+                condition=models.Q(kind="message_in") & ~models.Q(message_id=""),
+            ),
+        ]
         verbose_name = _("event")
         verbose_name_plural = _("events")
 

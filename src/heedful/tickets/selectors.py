@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
@@ -32,12 +32,6 @@ FILTER_KEYS = {
     "organization", "q", "created_after", "created_before", "updated_after", "updated_before",
     "message_id",
 }
-PRIORITY_RANK = Case(
-    When(priority=Ticket.Priority.URGENT, then=Value(4)),
-    When(priority=Ticket.Priority.HIGH, then=Value(3)),
-    When(priority=Ticket.Priority.NORMAL, then=Value(2)),
-    default=Value(1), output_field=IntegerField(),
-)
 
 
 @dataclass
@@ -216,8 +210,6 @@ def ticket_queue(
     column, ascending = SORTS[sort]
     include_spam = bool((filters or {}).get("message_id"))
     tickets = apply_filters(queue_base(viewer, queue, include_spam=include_spam), filters or {})
-    if column == "priority_rank":
-        tickets = tickets.annotate(priority_rank=PRIORITY_RANK)
     if cursor:
         value, pk = decode_cursor(cursor, is_time=column.endswith("_at"))
         op = "gt" if ascending else "lt"
