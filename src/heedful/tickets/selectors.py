@@ -219,7 +219,8 @@ def ticket_queue(
     rows = list(
         tickets.order_by(*order)
         .select_related("requester__organization", "assignee__agent", "team", "organization")
-        .prefetch_related("tags")[: limit + 1]
+        # Identities: a requester without a name is shown by address.
+        .prefetch_related("tags", "requester__identities")[: limit + 1]
     )
     next_cursor = None
     if len(rows) > limit:

@@ -12,7 +12,7 @@ from django.utils.safestring import SafeString
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 
-from heedful.tickets.models import Channel, Ticket
+from heedful.tickets.models import Channel, Event, Ticket
 
 register = template.Library()
 
@@ -64,6 +64,14 @@ def priority_label(value: str) -> str:
 def channel_label(value: str) -> str:
     try:
         return str(Channel(value).label)
+    except ValueError:
+        return str(value)
+
+
+@register.filter
+def event_kind_label(value: str) -> str:
+    try:
+        return str(Event.Kind(value).label)
     except ValueError:
         return str(value)
 
