@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
-from heedful.api import errors, people, tickets
+from heedful.api import errors, mail, people, tickets
 from heedful.api.auth import BearerAuth
 
 api = NinjaAPI(
@@ -24,3 +24,4 @@ api = NinjaAPI(
 errors.register(api)
 api.add_router("", tickets.router)
 api.add_router("", people.router)
+api.add_router("", mail.router)

@@ -154,7 +154,7 @@ class EventCreateIn(In):
 
 
 class TicketFilters(PageQuery):
-    queue: Literal["mine", "unassigned", "my_teams", "open", "all"] = "all"
+    queue: Literal["mine", "unassigned", "my_teams", "open", "all", "spam"] = "all"
     status: str | None = Field(None, max_length=200, description="Comma-separated statuses.")
     priority: str | None = Field(None, max_length=200, description="Comma-separated priorities.")
     team: str | None = Field(None, max_length=500, pattern=_IDS, description="Team ids or none.")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from heedful.web.views import auth, queue, ticket
+from heedful.web.views import auth, mail, queue, ticket
 
 app_name = "web"
 urlpatterns = [
@@ -17,5 +17,7 @@ urlpatterns = [
     path("tickets/<int:number>/split/", ticket.split_view, name="split"),
     path("tickets/<int:number>/presence", ticket.presence_view, name="presence"),
     path("tickets/<int:number>/saved-replies/<int:reply_id>/", ticket.saved_reply_view, name="saved_reply"),
+    path("tickets/<int:number>/spam", mail.spam_view, name="spam"),
+    path("tickets/<int:number>/events/<int:event_id>/held", mail.held_view, name="held"),
     path("attachments/<int:attachment_id>/", ticket.attachment_view, name="attachment"),
 ]
