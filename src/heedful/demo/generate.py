@@ -26,6 +26,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from heedful.core import sequences
+from heedful.core.maintenance import refresh_planner_statistics
 from heedful.people.models import ContactIdentity
 from heedful.tickets.models import Event, Ticket
 
@@ -107,6 +108,7 @@ def generate(
         written_events += len(events)
         if progress is not None:
             progress(min(tickets, start + batch_size), tickets)
+    refresh_planner_statistics()
     return Summary(
         tickets=tickets, events=written_events, contacts=len(contacts),
         contacts_created=contacts_created,

@@ -133,6 +133,8 @@ class Ticket(models.Model):
             models.Index(fields=["requester", "-created_at"], name="ticket_requester"),
             models.Index(fields=["-updated_at", "-id"], name="ticket_updated_id"),
             models.Index(fields=["-priority_rank", "-id"], name="ticket_priority_id"),
+            # Covers the sidebar's queue counts, so they never touch the table itself.
+            models.Index(fields=["status", "spam", "assignee", "team"], name="ticket_queue_counts"),
         ]
         verbose_name = _("ticket")
         verbose_name_plural = _("tickets")

@@ -48,10 +48,8 @@ PAGE_SIZE = 50
 CLOSED = (Ticket.Status.SOLVED, Ticket.Status.CLOSED)
 
 
-def count_label(count: int) -> str:
-    if count > selectors.COUNT_CAP:
-        return f"{number_format(selectors.COUNT_CAP)}+"
-    return str(number_format(count))
+def count_label(count: int | None) -> str:
+    return "" if count is None else str(number_format(count))
 
 
 def saved_filters_for(viewer: Viewer) -> list[SavedFilter]:

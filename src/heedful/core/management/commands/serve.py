@@ -9,6 +9,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
+from heedful.core.maintenance import refresh_planner_statistics
+
 
 def _die_with_parent() -> None:
     """Linux: the worker gets SIGTERM when `serve` dies, even by a signal that skips our cleanup
@@ -41,6 +43,7 @@ class Command(BaseCommand):
 
         if not options["no_migrate"]:
             call_command("migrate", interactive=False, verbosity=0)
+        refresh_planner_statistics()
         if options["demo_if_empty"]:
             from heedful.tickets.models import Ticket
 

@@ -1,0 +1,17 @@
+"""Database upkeep that the query planner needs."""
+
+from __future__ import annotations
+
+from django.db import connection
+
+
+def refresh_planner_statistics() -> None:
+    """Give SQLite's planner table statistics (PostgreSQL's autovacuum does this by itself).
+
+    Without them SQLite guesses that `status IN (...)` is selective and sorts every open ticket
+    instead of walking the priority index: 75 ms against 1 ms at 100,000 tickets. A full
+    ANALYZE takes about a second at that size, so it runs at start-up and after bulk loads.
+    """
+    if connection.vendor in {"sqlite", "postgresql"}:
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
