@@ -5,7 +5,8 @@
 Each case (one TOML file) holds the text and/or HTML part of a real-looking message and the reply
 text a person would call new. A case counts as exact when extract_reply's answer equals the
 expected text after line ends, trailing spaces and runs of blank lines are made uniform. Prints
-ONE JSON document: {"cases": N, "exact": n, "accuracy": x, "by_client": ..., "failures": [...]}.
+ONE JSON document: {"cases": N, "exact": n, "accuracy": x, "by_client": ..., "failures": [...],
+"long_inputs_ms": ...} (the last: time on a pasted 5,000-line log and a 20,000-paragraph HTML mail).
 """
 
 from __future__ import annotations
@@ -52,11 +53,26 @@ def evaluate(corpus: Path = CORPUS) -> dict[str, Any]:
     }
 
 
+def long_inputs_ms() -> dict[str, float]:
+    """Time on inputs that would expose super-linear patterns: a pasted log, a long HTML mail."""
+    log = "Here is the log:\n" + "\n".join(
+        f"2024-06-03 10:00:{i % 60:02d} ERROR worker[{i}]: connection reset by peer" for i in range(5000))
+    html = "<div>" + "<p>word word word " * 20000 + "</div>"
+    timings = {}
+    for name, (text, markup) in {"log_5000_lines": (log, ""), "html_20000_paragraphs": ("", html)}.items():
+        started = time.perf_counter()
+        extract_reply(text, markup)
+        timings[name] = round(1000 * (time.perf_counter() - started), 1)
+    return timings
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     args = parser.parse_args()
-    print(json.dumps(evaluate(args.corpus), ensure_ascii=False, indent=2))
+    result = evaluate(args.corpus)
+    result["long_inputs_ms"] = long_inputs_ms()
+    print(json.dumps(result, ensure_ascii=False, indent=2))
 
 
 if __name__ == "__main__":

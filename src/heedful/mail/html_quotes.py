@@ -28,7 +28,9 @@ _OUTLOOK_HEADER_STYLE = re.compile(r"border-top:\s*solid[^;]*;\s*padding:\s*3\.0
 _OUTLOOK_QUOTE_STYLE = re.compile(r"border-left:\s*solid[^;]*;\s*padding:\s*0(in|cm)", re.IGNORECASE)
 _SPACES = re.compile(r"[ \t\r\n\f\u200b]+")
 
-NORMAL, QUOTE, SKIP = 0, 1, 2
+NORMAL, QUOTE, SKIP, PRE = 0, 1, 2, 3
+_SELF_CLOSING_SIBLINGS = {"p", "li", "dt", "dd", "tr", "td", "th", "option"}
+_SEARCH_LIMIT = 200  # how far down the stack an end tag looks for its start tag
 
 
 class _QuoteMarkingText(HTMLParser):
@@ -40,6 +42,7 @@ class _QuoteMarkingText(HTMLParser):
         self.saw_space_only = False
         self.line_depth = 0
         self.history_reached = False
+        self.counts = {QUOTE: 0, SKIP: 0, PRE: 0}
 
     # -- structure ---------------------------------------------------------------------------
     def _kind(self, tag: str, attrs: dict[str, str]) -> int:
@@ -48,6 +51,8 @@ class _QuoteMarkingText(HTMLParser):
             return SKIP
         if tag == "blockquote" or classes & _QUOTE_CLASSES:
             return QUOTE
+        if tag == "pre":
+            return PRE
         if _OUTLOOK_QUOTE_STYLE.search(attrs.get("style", "")):
             return QUOTE
         return NORMAL
@@ -61,11 +66,24 @@ class _QuoteMarkingText(HTMLParser):
 
     @property
     def _depth(self) -> int:
-        return sum(1 for _tag, kind in self.stack if kind == QUOTE)
+        return self.counts[QUOTE]
 
     @property
     def _skipping(self) -> bool:
-        return any(kind == SKIP for _tag, kind in self.stack)
+        return self.counts[SKIP] > 0
+
+    def _push(self, tag: str, kind: int) -> None:
+        if tag in _SELF_CLOSING_SIBLINGS and self.stack and self.stack[-1][0] == tag:
+            self._pop_from(len(self.stack) - 1)  # <p>a<p>b: the second p closes the first
+        self.stack.append((tag, kind))
+        if kind in self.counts:
+            self.counts[kind] += 1
+
+    def _pop_from(self, index: int) -> None:
+        for _tag, kind in self.stack[index:]:
+            if kind in self.counts:
+                self.counts[kind] -= 1
+        del self.stack[index:]
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if self.history_reached:
@@ -81,28 +99,28 @@ class _QuoteMarkingText(HTMLParser):
         if tag in _BLOCKS:
             self._break()
         if tag not in _VOID:
-            self.stack.append((tag, self._kind(tag, values)))
+            self._push(tag, self._kind(tag, values))
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.handle_starttag(tag, attrs)
         if tag not in _VOID and self.stack and self.stack[-1][0] == tag:
-            self.stack.pop()
+            self._pop_from(len(self.stack) - 1)
 
     def handle_endtag(self, tag: str) -> None:
         if self.history_reached:
             return
         if tag in _BLOCKS:
             self._break()
-        for index in range(len(self.stack) - 1, -1, -1):
+        for index in range(len(self.stack) - 1, max(-1, len(self.stack) - 1 - _SEARCH_LIMIT), -1):
             if self.stack[index][0] == tag:
-                del self.stack[index:]
+                self._pop_from(index)
                 break
 
     # -- text --------------------------------------------------------------------------------
     def handle_data(self, data: str) -> None:
         if self.history_reached or self._skipping:
             return
-        preformatted = any(tag == "pre" for tag, _kind in self.stack)
+        preformatted = self.counts[PRE] > 0
         if preformatted and "\n" in data:
             first, *rest = data.split("\n")
             self.handle_data(first)

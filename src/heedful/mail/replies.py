@@ -32,20 +32,29 @@ _SENTENCE_ENDS = (".", "!", "?", "。", "！", "？")
 
 
 @dataclass(frozen=True)
+class _HeaderPattern:
+    regex: re.Pattern[str]
+    strong: bool
+    ends_with_colon: bool  # tried only on lines ending with a colon: keeps long texts fast
+
+
+@dataclass(frozen=True)
 class _Patterns:
-    headers: list[re.Pattern[str]]
-    attributions: list[re.Pattern[str]]
+    headers: list[_HeaderPattern]
     signatures: list[re.Pattern[str]]
 
 
 @cache
 def _patterns() -> _Patterns:
     data = tomllib.loads(_DATA.read_text(encoding="utf-8"))
-
-    def compiled(key: str) -> list[re.Pattern[str]]:
-        return [re.compile(p, re.IGNORECASE | re.MULTILINE) for p in data.get(key, [])]
-
-    return _Patterns(compiled("quote_headers"), compiled("attribution_lines"), compiled("signatures"))
+    headers = [
+        _HeaderPattern(re.compile(source, re.IGNORECASE | re.MULTILINE), strong,
+                       source.rstrip().endswith(r"[:：][ \t]*$"))
+        for key, strong in (("quote_headers", True), ("attribution_lines", False))
+        for source in data.get(key, [])
+    ]
+    signatures = [re.compile(p, re.IGNORECASE) for p in data.get("signatures", [])]
+    return _Patterns(headers, signatures)
 
 
 def _is_quoted(line: str) -> bool:
@@ -62,30 +71,27 @@ class _Header:
 
 
 def _match_at(lines: list[str], index: int) -> _Header | None:
-    """The shortest header starting at this line, if any. A header wrapped over several lines
-    never starts with a line ending a sentence (that is the customer's own text above it)."""
-    window: list[str] = []
-    for line in lines[index:index + _HEADER_SPAN]:
-        if _is_quoted(line) or (window and not line.strip()):
-            break
-        window.append(line)
-    if not window or not window[0].strip():
+    """The shortest header starting at this line, if any; strong patterns first. A header wrapped
+    over several lines never starts with a line ending a sentence (that is the customer's own text
+    above it)."""
+    first = lines[index]
+    if not first.strip() or _is_quoted(first):
         return None
-    text = "\n".join(window)
-    ends_sentence = window[0].rstrip().endswith(_SENTENCE_ENDS)
-    best: _Header | None = None
-    patterns = _patterns()
-    for strong, group in ((True, patterns.headers), (False, patterns.attributions)):
-        for pattern in group:
-            match = pattern.match(text)
-            if not match:
+    ends_sentence = first.rstrip().endswith(_SENTENCE_ENDS)
+    for span in range(1, _HEADER_SPAN + 1):
+        window = lines[index:index + span]
+        if len(window) < span or (span > 1 and (ends_sentence or _is_quoted(window[-1])
+                                                or not window[-1].strip())):
+            return None
+        text = "\n".join(window)
+        colon_at_end = window[-1].rstrip().endswith((":", "："))
+        for pattern in _patterns().headers:
+            if pattern.ends_with_colon and not colon_at_end:
                 continue
-            end = index + match.group(0).rstrip("\n").count("\n")
-            if end > index and ends_sentence:
-                continue
-            if best is None or end < best.end or (end == best.end and strong and not best.strong):
-                best = _Header(index, end, strong)
-    return best
+            match = pattern.regex.match(text)
+            if match:
+                return _Header(index, index + match.group(0).rstrip("\n").count("\n"), pattern.strong)
+    return None
 
 
 def _find_header(lines: list[str], start: int) -> _Header | None:
