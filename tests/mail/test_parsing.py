@@ -356,20 +356,38 @@ def test_calendar_invitation_without_name_gets_an_ics_name() -> None:
 # --- the pipeline never drops a message ---------------------------------------------------------
 
 @pytest.mark.django_db
-def test_message_defeating_the_pipeline_is_kept_as_raw_text(run_tasks, settings) -> None:
-    # An attachment over the size limit makes opening the ticket fail; the raw text stays.
-    settings.ATTACHMENT_MAX_BYTES = 10
-    body = ("--XYZ\nContent-Type: text/plain\n\nThe big file.\n--XYZ\nContent-Type: application/pdf\n"
-            "Content-Disposition: attachment; filename=big.pdf\n\n" + "x" * 200 + "\n--XYZ--\n")
-    raw = mime("From: big@example.org\nSubject: Big\nMessage-ID: <big1@example.org>\n" + MULTIPART, body)
+def test_message_defeating_the_pipeline_is_kept_as_raw_text(run_tasks, monkeypatch) -> None:
+    # Fault injection: any unexpected error in the pipeline must still leave a readable ticket.
+    def broken(*args, **kwargs):
+        raise RuntimeError("threading exploded")
+
+    monkeypatch.setattr("heedful.mail.processing.find_ticket", broken)
+    raw = mime("From: big@example.org\nSubject: Big\nMessage-ID: <big1@example.org>\n"
+               "Content-Type: text/plain\n", "The big file.\n")
     accepted = accept_raw(raw, via=RawMessage.Via.HTTP, envelope_from="big@example.org")
     run_tasks()
     record = RawMessage.objects.get(pk=accepted.raw.pk)
     assert record.state == RawMessage.State.FAILED and record.ticket is not None
+    assert "threading exploded" in record.error
     event = record.ticket.events.get()
     assert "unparsed" in event.flags and "The big file." in event.body_text
     assert event.message_id == "<big1@example.org>"
     assert record.ticket.requester.primary_email == "big@example.org"
+
+
+@pytest.mark.django_db
+def test_oversized_attachment_is_left_out_with_a_note_and_the_text_kept(run_tasks, settings) -> None:
+    settings.ATTACHMENT_MAX_BYTES = 10
+    body = ("--XYZ\nContent-Type: text/plain\n\nThe big file.\n--XYZ\nContent-Type: application/pdf\n"
+            "Content-Disposition: attachment; filename=big.pdf\n\n" + "x" * 200 + "\n--XYZ--\n")
+    raw = mime("From: big@example.org\nSubject: Big\nMessage-ID: <big2@example.org>\n" + MULTIPART, body)
+    accepted = accept_raw(raw, via=RawMessage.Via.HTTP, envelope_from="big@example.org")
+    run_tasks()
+    record = RawMessage.objects.get(pk=accepted.raw.pk)
+    assert record.state == RawMessage.State.PROCESSED
+    event = record.event
+    assert "attachment_dropped" in event.flags and "big.pdf" in event.body_text
+    assert event.body_text.startswith("The big file.") and not event.attachments.exists()
 
 
 @pytest.mark.django_db

@@ -7,7 +7,7 @@ Message-ID is already on a timeline, is not added twice.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -26,6 +26,7 @@ from heedful.mail.tokens import strip_subject
 from heedful.people.actions import get_or_create_contact_for_email
 from heedful.people.models import Contact
 from heedful.tickets.actions import open_ticket, reply_to_ticket
+from heedful.tickets.attachments import Upload, sanitize_filename
 from heedful.tickets.models import Channel, Event, Ticket
 
 logger = logging.getLogger(__name__)
@@ -116,13 +117,18 @@ def process(record: RawMessage) -> Event | None:
             ticket = None
     if ticket is not None and ticket.status == Ticket.Status.CLOSED and not hidden:
         ticket = None  # a closed ticket stays closed: the message starts a follow-up
-    common = dict(
-        body=body, body_html=parsed.html if reply_text == parsed.text.strip() else "",
-        channel=Channel.EMAIL, language=language, message_id=parsed.message_id,
-        full_text=full_text, attachments=parsed.attachments, flags=flags,
+    attachments, too_big = _keepable_attachments(parsed.attachments)
+    if too_big:
+        flags.append("attachment_dropped")
+        body += "\n\n" + _("(Not kept, larger than the attachment limit: %(names)s. The original "
+                            "message is stored in full.)") % {"names": ", ".join(too_big)}
+    message = Incoming(
+        body=body, body_html=parsed.html if reply_text == parsed.text.strip() and not too_big else "",
+        language=language, message_id=parsed.message_id, full_text=full_text,
+        attachments=attachments, flags=flags,
     )
     try:
-        return _record(record, ticket, sender, parsed, flags, hidden, mailbox, own, common)
+        return _record(record, ticket, sender, parsed, hidden, mailbox, own, message)
     except IntegrityError:
         # Another job recorded the same Message-ID a moment ago (the unique constraint on
         # inbound Message-IDs is the arbiter).
@@ -136,18 +142,48 @@ def _already_recorded(message_id: str) -> bool:
     return Event.objects.filter(message_id=message_id, kind=Event.Kind.MESSAGE_IN).exists()
 
 
+@dataclass(frozen=True)
+class Incoming:
+    """What a parsed message contributes to the timeline."""
+
+    body: str
+    body_html: str
+    language: str
+    message_id: str
+    full_text: str
+    attachments: list[Upload]
+    flags: list[str]
+
+
+def _keepable_attachments(uploads: list[Upload]) -> tuple[list[Upload], list[str]]:
+    """Attachments within the size limit, and the names of those that are not (the raw message
+    still holds them, so nothing is lost)."""
+    limit = settings.ATTACHMENT_MAX_BYTES
+    kept = [u for u in uploads if len(u.content) <= limit]
+    dropped = [sanitize_filename(u.filename) for u in uploads if len(u.content) > limit]
+    return kept, dropped
+
+
 def _record(
     record: RawMessage, ticket: Ticket | None, sender: Contact, parsed: ParsedMessage,
-    flags: list[str], hidden: bool, mailbox: Mailbox | None, own: set[str], common: dict[str, Any],
+    hidden: bool, mailbox: Mailbox | None, own: set[str], message: Incoming,
 ) -> Event:
+    flags = message.flags
     with transaction.atomic():
         if ticket is not None:
-            event = reply_to_ticket(ticket=ticket, author_contact=sender, hidden=hidden, **common)
+            event = reply_to_ticket(
+                ticket=ticket, author_contact=sender, hidden=hidden, body=message.body,
+                body_html=message.body_html, channel=Channel.EMAIL, language=message.language,
+                message_id=message.message_id, full_text=message.full_text,
+                attachments=message.attachments, flags=flags,
+            )
         else:
             new = open_ticket(
                 requester=sender, subject=strip_subject(parsed.subject) or _("(no subject)"),
                 cc=_cc_contacts(parsed, sender, own), team=mailbox.team if mailbox else None,
-                spam=SPAM in flags, **common,
+                spam=SPAM in flags, body=message.body, body_html=message.body_html,
+                channel=Channel.EMAIL, language=message.language, message_id=message.message_id,
+                full_text=message.full_text, attachments=message.attachments, flags=flags,
             )
             event = new.events.get()
             if mailbox is not None and mailbox.auto_acknowledge and not (
