@@ -70,6 +70,7 @@ def render_queue(request: HttpRequest, query: QueryDict, *, error: HeedfulError 
     page = selectors.Page(items=[], next_cursor=None)
     try:
         page = selectors.ticket_queue(viewer=viewer, queue=queue, filters=filters, sort=sort,
+                                      row_fields=selectors.QUEUE_ROW_FIELDS,
                                       cursor=query.get("cursor") or None, limit=PAGE_SIZE)
     except HeedfulError as problem:
         error, status = error or problem, status if error else problem.http_status
