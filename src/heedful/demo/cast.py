@@ -119,9 +119,6 @@ def _site(content: Content) -> None:
         if getattr(site, key) in ("", default):
             setattr(site, key, value)
             changed.append(key)
-    if not site.chat_enabled:
-        site.chat_enabled = True
-        changed.append("chat_enabled")
     if changed:
         site.save(update_fields=changed)
 
