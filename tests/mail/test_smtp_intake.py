@@ -45,3 +45,13 @@ def test_oversized_message_gets_552(intake, settings):
         client.sendmail("carol@example.org", ["support@heedful.test"], raw)
     assert "552" in str(refused.value)
     assert not RawMessage.objects.exists()
+
+
+def test_our_own_envelope_address_never_becomes_a_participant(intake, run_tasks):
+    # No mailbox is configured: the address the MTA delivered to is still ours, not a customer.
+    raw = raw_mail(to="help@desk.example", cc="Dave <dave@example.org>")
+    with smtplib.SMTP(intake.hostname, intake.port, timeout=10) as client:
+        client.sendmail("carol@example.org", ["help@desk.example"], raw)
+    run_tasks()
+    ticket = RawMessage.objects.get().ticket
+    assert [c.primary_email for c in ticket.participants.all()] == ["dave@example.org"]

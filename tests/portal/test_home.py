@@ -85,3 +85,12 @@ def test_home_query_count_does_not_grow_with_tickets(client, contact, django_ass
     with django_assert_max_num_queries(12):
         response = client.get("/portal/")
     assert "Ticket 29" in response.content.decode()
+
+
+def test_fresh_install_shows_a_phone_link_from_the_configured_defaults(client, settings):
+    from heedful.core.models import SiteSettings
+
+    SiteSettings.objects.all().delete()
+    settings.SUPPORT_PHONE = "+44 20 7946 0000"
+    html = client.get("/portal/").content.decode()
+    assert 'href="tel:+442079460000"' in html

@@ -162,6 +162,11 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 EMAIL_URL = env.string("EMAIL_URL", "")
 globals().update(env.email(EMAIL_URL))
 DEFAULT_FROM_EMAIL = env.string("FROM_EMAIL", "support@heedful.localhost")
+# First-run contact options for the portal (admins edit them later in Site settings). The phone
+# default is in the fictional 555-01xx range: replace it before going live.
+SUPPORT_NAME = env.string("SUPPORT_NAME", "Heedful Support")
+SUPPORT_PHONE = env.string("SUPPORT_PHONE", "+1 555 0100")
+SUPPORT_EMAIL = env.string("SUPPORT_EMAIL", DEFAULT_FROM_EMAIL)
 
 # Mail intake.
 SMTP_PORT = env.integer("SMTP_PORT", 2525)  # 0 turns the built-in SMTP/LMTP intake off

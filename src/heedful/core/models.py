@@ -56,7 +56,10 @@ class SiteSettings(models.Model):
 
     @classmethod
     def current(cls) -> SiteSettings:
-        site, _created = cls.objects.get_or_create(pk=1)
+        site, _created = cls.objects.get_or_create(pk=1, defaults={
+            "name": settings.SUPPORT_NAME, "support_phone": settings.SUPPORT_PHONE,
+            "support_email": settings.SUPPORT_EMAIL,
+        })
         return site
 
 

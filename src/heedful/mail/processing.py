@@ -180,7 +180,9 @@ def _record(
         else:
             new = open_ticket(
                 requester=sender, subject=strip_subject(parsed.subject) or _("(no subject)"),
-                cc=_cc_contacts(parsed, sender, own), team=mailbox.team if mailbox else None,
+                # The envelope recipients are us (whatever addresses we are reached at).
+                cc=_cc_contacts(parsed, sender, own | {a.lower() for a in record.envelope_to}),
+                team=mailbox.team if mailbox else None,
                 spam=SPAM in flags, body=message.body, body_html=message.body_html,
                 channel=Channel.EMAIL, language=message.language, message_id=message.message_id,
                 full_text=message.full_text, attachments=message.attachments, flags=flags,
