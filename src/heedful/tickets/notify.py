@@ -51,17 +51,19 @@ def _broadcast(ticket_id: int, event_id: int | None, kind: str) -> None:
 
 def ticket_changed(ticket: Ticket, events: list[Event], *, created: bool = False) -> None:
     from heedful.mail.outbound import queue_replies
-    from heedful.webhooks.dispatch import queue_deliveries
+    from heedful.webhooks.dispatch import queue_many
 
     # Before webhooks: an outgoing reply gets its Message-ID here, and the payloads carry it.
     queue_replies(events)
 
+    announcements: list[tuple[str, dict[str, Any]]] = []
     if created:
-        queue_deliveries(TICKET_CREATED, {"ticket_id": ticket.pk})
+        announcements.append((TICKET_CREATED, {"ticket_id": ticket.pk}))
     elif events:
-        queue_deliveries(TICKET_UPDATED, {"ticket_id": ticket.pk})
-    for event in events:
-        queue_deliveries(EVENT_ADDED, {"ticket_id": ticket.pk, "event_id": event.pk})
+        announcements.append((TICKET_UPDATED, {"ticket_id": ticket.pk}))
+    announcements += [(EVENT_ADDED, {"ticket_id": ticket.pk, "event_id": event.pk})
+                      for event in events]
+    queue_many(announcements)
     last: dict[str, Any] = {"event": events[-1].pk if events else None,
                             "kind": events[-1].kind if events else "created"}
     transaction.on_commit(lambda: _broadcast(ticket.pk, last["event"], last["kind"]))
