@@ -203,4 +203,4 @@ def attachment(request: HttpRequest, attachment_id: int) -> FileResponse:
         found = get_attachment_for(Viewer.for_contact(request.contact), attachment_id)  # type: ignore[attr-defined]
     except NotFound:
         raise Http404() from None
-    return attachment_response(found)
+    return attachment_response(found, inline=request.GET.get("inline") == "1")

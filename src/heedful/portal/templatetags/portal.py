@@ -8,9 +8,11 @@ from django import template
 from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 from django.utils import translation
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
-from heedful.tickets.models import Ticket
+from heedful.tickets.display import html_with_inline_images
+from heedful.tickets.models import Event, Ticket
 
 register = template.Library()
 
@@ -71,3 +73,11 @@ def language_choices() -> list[dict[str, str]]:
             local = str(name)
         choices.append({"code": code, "name_local": local})
     return choices
+
+
+@register.filter
+def message_html(event: Event) -> SafeString:
+    """The message's HTML with inline images pointing at their attachments."""
+    return html_with_inline_images(
+        event.body_html, event.attachments.all(),
+        lambda a: reverse("portal:attachment", args=[a.pk]) + "?inline=1")

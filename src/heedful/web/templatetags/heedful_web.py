@@ -6,12 +6,14 @@ import datetime
 from typing import Any
 
 from django import template
+from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 
+from heedful.tickets.display import html_with_inline_images
 from heedful.tickets.models import Channel, Event, Ticket
 
 register = template.Library()
@@ -66,6 +68,14 @@ def channel_label(value: str) -> str:
         return str(Channel(value).label)
     except ValueError:
         return str(value)
+
+
+@register.filter
+def message_html(event: Event) -> SafeString:
+    """The message's HTML with inline images pointing at their attachments."""
+    return html_with_inline_images(
+        event.body_html, event.attachments.all(),
+        lambda a: reverse("web:attachment", args=[a.pk]) + "?inline=1")
 
 
 @register.filter
