@@ -20,7 +20,12 @@ def test_postgres_url_is_split_into_parts(tmp_path: Path):
     db = env.database("postgres://u:p%40ss@db.example:6543/desk?sslmode=require", tmp_path)
     assert (db["USER"], db["PASSWORD"], db["HOST"], db["PORT"], db["NAME"]) == (
         "u", "p@ss", "db.example", "6543", "desk")
-    assert db["OPTIONS"] == {"sslmode": "require"}
+    assert db["OPTIONS"] == {"sslmode": "require", "prepare_threshold": 5}
+
+
+def test_prepared_statements_can_be_switched_off_for_pgbouncer(tmp_path: Path):
+    db = env.database("postgres://u@h/desk?prepare_threshold=none", tmp_path)
+    assert db["OPTIONS"]["prepare_threshold"] is None
 
 
 def test_unknown_database_scheme_says_what_to_use(tmp_path: Path):
