@@ -5,6 +5,7 @@ from __future__ import annotations
 from email import policy
 from email.message import EmailMessage
 from email.utils import make_msgid
+from typing import Any
 
 
 def raw_mail(
@@ -34,3 +35,14 @@ def raw_mail(
         message.add_attachment(data, maintype=main, subtype=sub, filename=name)
     # CRLF line ends, as on the wire (smtplib sends bytes unchanged).
     return message.as_bytes(policy=policy.SMTP)
+
+
+def ingest(raw: bytes, run_tasks: Any) -> Any:
+    """Accept a raw message as the HTTP intake would, run the worker, return the RawMessage."""
+    from heedful.mail.intake import accept_raw
+    from heedful.mail.models import RawMessage
+
+    accepted = accept_raw(raw, via=RawMessage.Via.HTTP)
+    run_tasks()
+    accepted.raw.refresh_from_db()
+    return accepted.raw

@@ -7,12 +7,11 @@ import base64
 import pytest
 
 from heedful.mail import noise
-from heedful.mail.intake import accept_raw
 from heedful.mail.models import Mailbox, OutboundMessage, RawMessage
 from heedful.mail.parsing import parse_message
 from heedful.tickets.models import Event
 from tests.factories import agent_reply, make_agent
-from tests.mail.helpers import raw_mail
+from tests.mail.helpers import ingest, raw_mail
 
 
 def flags_of(**kwargs: object) -> list[str]:
@@ -151,12 +150,6 @@ def test_a_bounce_does_not_name_its_own_message_id() -> None:
 def mailbox(db: None) -> Mailbox:
     return Mailbox.objects.create(name="Support", address="support@heedful.test")
 
-
-def ingest(raw: bytes, run_tasks) -> RawMessage:
-    accepted = accept_raw(raw, via=RawMessage.Via.HTTP)
-    run_tasks()
-    accepted.raw.refresh_from_db()
-    return accepted.raw
 
 
 @pytest.mark.django_db

@@ -6,7 +6,7 @@ from heedful.mail.intake import accept_raw
 from heedful.mail.models import Mailbox, OutboundMessage, RawMessage
 from heedful.tickets.models import Event, Ticket
 from tests.factories import agent_reply, make_agent, make_contact
-from tests.mail.helpers import raw_mail
+from tests.mail.helpers import ingest, raw_mail
 
 pytestmark = pytest.mark.django_db
 
@@ -15,12 +15,6 @@ pytestmark = pytest.mark.django_db
 def mailbox(db):
     return Mailbox.objects.create(name="Support", address="support@heedful.test")
 
-
-def ingest(raw: bytes, run_tasks) -> RawMessage:
-    accepted = accept_raw(raw, via=RawMessage.Via.HTTP)
-    run_tasks()
-    accepted.raw.refresh_from_db()
-    return accepted.raw
 
 
 def test_new_message_opens_ticket_with_sender_as_requester(mailbox, run_tasks):

@@ -35,20 +35,8 @@ class AuditedAdmin(admin.ModelAdmin):
         return super().log_deletions(request, queryset)
 
 
-@admin.register(SiteSettings)
-class SiteSettingsAdmin(AuditedAdmin):
-    list_display = ["name", "support_email", "support_phone", "chat_enabled"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return not SiteSettings.objects.exists()
-
-
-@admin.register(AuditLogEntry)
-class AuditLogEntryAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "actor", "action", "target_type", "target_id", "ip_address"]
-    list_filter = ["action"]
-    search_fields = ["action", "target_id"]
-    readonly_fields = [f.name for f in AuditLogEntry._meta.fields]
+class ReadOnlyAdmin(AuditedAdmin):
+    """For records written only by the system (received mail, deliveries, the audit log)."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -58,3 +46,19 @@ class AuditLogEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(SiteSettings)
+class SiteSettingsAdmin(AuditedAdmin):
+    list_display = ["name", "support_email", "support_phone", "chat_enabled"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return not SiteSettings.objects.exists()
+
+
+@admin.register(AuditLogEntry)
+class AuditLogEntryAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "actor", "action", "target_type", "target_id", "ip_address"]
+    list_filter = ["action"]
+    search_fields = ["action", "target_id"]
+    readonly_fields = [f.name for f in AuditLogEntry._meta.fields]

@@ -14,7 +14,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from heedful.core.admin import AuditedAdmin
+from heedful.core.admin import AuditedAdmin, ReadOnlyAdmin
 from heedful.mail.actions import reprocess_raw_message, retry_outbound_message
 from heedful.mail.crypto import encrypt_secret
 from heedful.mail.models import Mailbox, OutboundMessage, RawMessage
@@ -85,17 +85,6 @@ class MailboxAdmin(AuditedAdmin):
             mailbox.refresh_from_db()
             level = messages.ERROR if mailbox.imap_last_error else messages.SUCCESS
             self.message_user(request, line, level)
-
-
-class ReadOnlyAdmin(AuditedAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(RawMessage)
