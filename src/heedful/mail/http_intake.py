@@ -21,7 +21,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from heedful.core.errors import ErrorCode, HeedfulError
-from heedful.mail.intake import accept_raw, mailbox_for_recipients
+from heedful.mail.addresses import mailbox_for_recipients
+from heedful.mail.intake import accept_raw
 from heedful.mail.models import Mailbox, RawMessage
 from heedful.people.tokens import agent_for_token
 

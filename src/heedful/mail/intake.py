@@ -90,16 +90,3 @@ def read_raw(record: RawMessage) -> bytes:
     with default_storage.open(record.storage_name, "rb") as handle:
         data: bytes = handle.read()
     return data
-
-
-def mailbox_for_recipients(recipients: list[str]) -> Mailbox | None:
-    """The mailbox a message was sent to, matching plus-addressed variants too."""
-    wanted = set()
-    for address in recipients:
-        local, _at, domain = address.strip().strip("<>").lower().rpartition("@")
-        wanted.add(f"{local}@{domain}")
-        wanted.add(f"{local.split('+', 1)[0]}@{domain}")
-    for mailbox in Mailbox.objects.filter(active=True):
-        if mailbox.address.lower() in wanted:
-            return mailbox
-    return None

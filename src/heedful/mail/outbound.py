@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from heedful.core.html import text_to_html
 from heedful.mail import tokens
+from heedful.mail.addresses import is_own_address, own_addresses
 from heedful.mail.models import AcknowledgementLog, Mailbox, OutboundMessage, RawMessage
 from heedful.people.models import Contact, ContactIdentity
 from heedful.tickets.models import Channel, Event, Ticket
@@ -46,19 +47,6 @@ def mailbox_for_ticket(ticket: Ticket) -> Mailbox | None:
         if by_team is not None:
             return by_team
     return Mailbox.objects.filter(active=True).order_by("id").first()
-
-
-def own_addresses() -> set[str]:
-    """Addresses Heedful sends from: mail to them would answer ourselves (a loop)."""
-    own = {settings.DEFAULT_FROM_EMAIL.lower()}
-    own.update(a.lower() for a in Mailbox.objects.values_list("address", flat=True))
-    return own
-
-
-def is_own_address(address: str, own: set[str]) -> bool:
-    """Ours, plus-addressed variants (support+t12.abc@...) included."""
-    local, _at, domain = address.strip().lower().rpartition("@")
-    return f"{local}@{domain}" in own or f"{local.split('+', 1)[0]}@{domain}" in own
 
 
 def recipients_for(ticket: Ticket) -> list[str]:

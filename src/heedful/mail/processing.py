@@ -16,7 +16,8 @@ from django.utils.translation import gettext as _
 
 from heedful.core.errors import HeedfulError
 from heedful.mail import noise, spam
-from heedful.mail.intake import mailbox_for_recipients, read_raw
+from heedful.mail.addresses import is_own_address, mailbox_for_recipients, own_addresses
+from heedful.mail.intake import read_raw
 from heedful.mail.language import detect_language
 from heedful.mail.models import Mailbox, OutboundMessage, RawMessage
 from heedful.mail.parsing import ParsedMessage, decode_bytes, parse_message
@@ -49,19 +50,11 @@ def _sender_contact(parsed: ParsedMessage, record: RawMessage) -> Contact:
         return get_or_create_contact_for_email("unknown@invalid.example", name=name or address)
 
 
-def _own_addresses() -> set[str]:
-    from heedful.mail.models import Mailbox
-
-    own = {settings.DEFAULT_FROM_EMAIL.lower()}
-    own.update(a.lower() for a in Mailbox.objects.values_list("address", flat=True))
-    return own
-
-
 def _cc_contacts(parsed: ParsedMessage, sender: Contact, own: set[str]) -> list[Contact]:
     result = []
     for address in parsed.cc + parsed.to:
         email = address.email.lower()
-        if email in own or email.split("+")[0] + "@" + email.rpartition("@")[2] in own:
+        if is_own_address(email, own):
             continue
         try:
             contact = get_or_create_contact_for_email(address.email, name=address.name)
@@ -100,10 +93,11 @@ def process(record: RawMessage) -> Event | None:
     if verdict.is_spam:
         flags.append(SPAM)
     language = detect_language(reply_text)
-    mailbox = record.mailbox or mailbox_for_recipients(_recipients(record, parsed))
+    mailboxes = list(Mailbox.objects.select_related("team"))  # one read for both uses below
+    mailbox = record.mailbox or mailbox_for_recipients(_recipients(record, parsed), mailboxes)
     sender = _sender_contact(parsed, record)
-    own = _own_addresses()
-    if parsed.sender and parsed.sender.email.lower() in own:
+    own = own_addresses(mailboxes)
+    if parsed.sender and is_own_address(parsed.sender.email, own):
         flags.append(noise.AUTO_SUBMITTED)  # our own mail coming back: record, never answer
     bounced_event = _record_bounce(parsed, raw) if noise.BOUNCE in flags else None
     match = None if SPAM in flags else find_ticket(parsed, recipients=_recipients(record, parsed))

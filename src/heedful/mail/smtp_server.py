@@ -17,7 +17,8 @@ from django.conf import settings
 from django.db import close_old_connections
 
 from heedful.core.errors import ErrorCode, HeedfulError
-from heedful.mail.intake import accept_raw, mailbox_for_recipients
+from heedful.mail.addresses import mailbox_for_recipients
+from heedful.mail.intake import accept_raw
 from heedful.mail.models import RawMessage
 
 logger = logging.getLogger(__name__)
