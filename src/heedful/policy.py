@@ -12,7 +12,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from heedful.core.errors import ErrorCode, HeedfulError, NotFound
+from heedful.core.errors import NotFound
 from heedful.people.models import Agent, Contact
 from heedful.tickets.models import Attachment, Event, Ticket
 
@@ -99,24 +99,10 @@ def get_ticket_for(viewer: Viewer, ticket_id: int, *, by_number: bool = False) -
     return ticket
 
 
-def can_change_ticket(viewer: Viewer, ticket: Ticket) -> bool:
-    """Agents change what they can see; customers only reply to and reopen their own."""
-    return viewer.agent is not None and can_view_ticket(viewer, ticket)
-
-
 def require_agent(viewer: Viewer) -> Agent:
     if viewer.agent is None:
         raise NotFound()
     return viewer.agent
-
-
-def require_supervisor(viewer: Viewer) -> Agent:
-    agent = require_agent(viewer)
-    if not agent.is_supervisor_or_admin:
-        from django.utils.translation import gettext as _
-
-        raise HeedfulError(ErrorCode.PERMISSION_DENIED, _("Only supervisors and admins may do this."))
-    return agent
 
 
 def visible_events(viewer: Viewer, ticket: Ticket) -> QuerySet[Event]:

@@ -13,7 +13,7 @@ import quopri
 import re
 from dataclasses import dataclass, field
 from email import policy
-from email.message import EmailMessage, Message
+from email.message import Message
 
 from heedful.core.html import html_to_text, sanitize_html
 from heedful.tickets.attachments import Upload, sanitize_filename
@@ -333,9 +333,3 @@ def parse_message(raw: bytes) -> ParsedMessage:
     parsed.text = "\n\n".join(t.strip("\r\n") for t in texts) if texts else html_to_text(parsed.html)
     parsed.text = parsed.text.replace("\r\n", "\n").replace("\x00", "")
     return parsed
-
-
-def as_email_message(raw: bytes) -> EmailMessage:
-    message = email.message_from_bytes(raw, policy=policy.default)
-    assert isinstance(message, EmailMessage)
-    return message

@@ -137,10 +137,6 @@ def add_identity(*, contact: Contact, kind: str, value: str, verified: bool = Fa
     return identity
 
 
-def remove_identity(*, identity: ContactIdentity) -> None:
-    identity.delete()
-
-
 def merge_contacts(*, source: Contact, target: Contact, actor: Any) -> Contact:
     """Fold `source` into `target`: identities, tickets, CCs and authored events move; the source
     stays as a pointer (merged_into) and a ContactMerge row records what moved."""

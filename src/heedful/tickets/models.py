@@ -142,10 +142,6 @@ class Ticket(models.Model):
     def __str__(self) -> str:
         return f"#{self.number} {self.subject}"
 
-    @property
-    def is_open(self) -> bool:
-        return self.status not in {self.Status.SOLVED, self.Status.CLOSED}
-
 
 class Event(models.Model):
     """One fact on a ticket's timeline. Rows are only ever added: history never changes."""
