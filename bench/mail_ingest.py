@@ -13,7 +13,7 @@ iso-2022-jp, windows-1252 and koi8-r. Then, in a fresh database (migrated first)
 
 and reports messages/second for each phase and end to end, with a check that every reply
 landed on its thread's ticket. Each database runs in a child process with its own HEEDFUL_*
-environment (HEEDFUL_DATA_DIR=/tmp/heedful-mailbench-<db>); the parent prints ONE JSON document
+environment (HEEDFUL_DATA_DIR=/tmp/heedful-mailbench/<db>); the parent prints ONE JSON document
 on stdout. Progress goes to stderr. Budget (DESIGN.md): >= 200 messages/s on PostgreSQL.
 """
 
@@ -22,10 +22,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
 import shutil
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -37,7 +35,8 @@ from email.utils import format_datetime, formataddr
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from _runner import machine, run_children
+
 BUDGET_MSGS_PER_S = 200
 DEFAULT_PG_URL = "postgres://postgres@127.0.0.1:5432/heedful_mailbench"
 MAILBOX = "support@heedful.bench"
@@ -298,35 +297,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def run_parent(args: argparse.Namespace) -> None:
     databases = ["sqlite", "postgres"] if args.db == "both" else [args.db]
-    results: dict[str, Any] = {}
     load_before = os.getloadavg()
-    for database in databases:
-        data_dir = Path(f"/tmp/heedful-mailbench-{database}")
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "heedful.config.settings",
-            "HEEDFUL_DATA_DIR": str(data_dir),
-            "HEEDFUL_DATABASE_URL": "sqlite:///mailbench.sqlite3" if database == "sqlite" else args.pg_url,
-            "HEEDFUL_LOG_LEVEL": "WARNING",
-            "HEEDFUL_EMAIL_URL": "",
-            "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
-        }
-        child = [sys.executable, __file__, "--child", database, *sys.argv[1:]]
-        done = subprocess.run(child, env=env, stdout=subprocess.PIPE, text=True, check=False)
-        if done.returncode != 0:
-            results[database] = {"error": f"child exited with {done.returncode}; see stderr"}
-            continue
-        results[database] = json.loads(done.stdout)
-    import django
-
+    results = run_children(__file__, databases, data_dir=Path("/tmp/heedful-mailbench"),
+                           sqlite_name="mailbench.sqlite3", pg_url=args.pg_url,
+                           extra_env={"HEEDFUL_EMAIL_URL": ""})
     postgres = results.get("postgres", {})
     document = {
         "benchmark": "mail_ingest",
         "command": " ".join(["python bench/mail_ingest.py", *sys.argv[1:]]),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "django": django.get_version(), "platform": platform.platform(),
-                    "load_average_1m": {"start": round(load_before[0], 2),
-                                        "end": round(os.getloadavg()[0], 2)}},
+        "machine": machine(load_before),
         "params": {"messages": args.messages, "seed": args.seed, "acknowledge": args.acknowledge},
         "budget_msgs_per_s": BUDGET_MSGS_PER_S,
         "databases": results,

@@ -17,17 +17,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
 import shutil
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from _runner import ROOT, machine, run_children
+
 BUDGET_P95_MS = 50.0
 DEFAULT_PG_URL = "postgres://postgres@127.0.0.1:5432/heedful_bench"
 AGENT_EMAIL = "mei@heedful.localhost"  # a plain agent who sees every ticket
@@ -50,35 +49,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 # ------------------------------------------------------------------------------------ parent
 def run_parent(args: argparse.Namespace) -> None:
     databases = ["sqlite", "postgres"] if args.db == "both" else [args.db]
-    results: dict[str, Any] = {}
     load_before = os.getloadavg()
-    for database in databases:
-        data_dir = Path(args.data_dir) / database
-        data_dir.mkdir(parents=True, exist_ok=True)
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "heedful.config.settings",
-            "HEEDFUL_DATA_DIR": str(data_dir),
-            "HEEDFUL_DATABASE_URL": "sqlite:///bench.sqlite3" if database == "sqlite" else args.pg_url,
-            "HEEDFUL_LOG_LEVEL": "WARNING",
-            "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
-        }
-        child = [sys.executable, __file__, "--child", database, *sys.argv[1:]]
-        done = subprocess.run(child, env=env, stdout=subprocess.PIPE, text=True, check=False)
-        if done.returncode != 0:
-            results[database] = {"error": f"child exited with {done.returncode}; see stderr"}
-            continue
-        results[database] = json.loads(done.stdout)
-    import django
-
+    results = run_children(__file__, databases, data_dir=Path(args.data_dir),
+                           sqlite_name="bench.sqlite3", pg_url=args.pg_url)
     document = {
         "benchmark": "pages",
         "command": " ".join(["python bench/pages.py", *sys.argv[1:]]),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "django": django.get_version(), "platform": platform.platform(),
-                    # Other processes on the machine slow every number down; say how busy it was.
-                    "load_average_1m": {"start": round(load_before[0], 2),
-                                        "end": round(os.getloadavg()[0], 2)}},
+        "machine": machine(load_before),
         "params": {"tickets": args.tickets, "events_per_ticket": args.events, "samples": args.samples,
                    "agent": AGENT_EMAIL},
         "budget_p95_ms": BUDGET_P95_MS,
