@@ -51,15 +51,21 @@ def mailbox_for_ticket(ticket: Ticket) -> Mailbox | None:
 
 def recipients_for(ticket: Ticket) -> list[str]:
     """The requester first, then the participants (sent as Cc); never our own addresses."""
-    contacts = [ticket.requester, *ticket.participants.all()]
+    order = [ticket.requester_id, *ticket.participants.values_list("id", flat=True)]
+    first_email: dict[int, ContactIdentity] = {}
+    # One query for everyone's addresses; each contact's oldest e-mail identity is its address.
+    for identity in ContactIdentity.objects.filter(
+        contact_id__in=order, kind=ContactIdentity.Kind.EMAIL
+    ).order_by("id"):
+        first_email.setdefault(identity.contact_id, identity)
     own = own_addresses()
     emails = []
-    for contact in contacts:
-        identity = contact.identities.filter(kind=ContactIdentity.Kind.EMAIL).order_by("id").first()
-        if identity is None or identity.normalized.endswith("@invalid.example"):
+    for contact_id in order:
+        found = first_email.get(contact_id)
+        if found is None or found.normalized.endswith("@invalid.example"):
             continue
-        if not is_own_address(identity.normalized, own):
-            emails.append(identity.value)
+        if not is_own_address(found.normalized, own):
+            emails.append(found.value)
     return list(dict.fromkeys(emails))
 
 
