@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import connection
 
 
-def refresh_planner_statistics() -> None:
+def refresh_planner_statistics(*, after_bulk_load: bool = False) -> None:
     """Give SQLite's planner table statistics (PostgreSQL's autovacuum does this by itself).
 
     Without them SQLite guesses that `status IN (...)` is selective and sorts every open ticket
@@ -14,8 +14,10 @@ def refresh_planner_statistics() -> None:
     """
     if connection.vendor not in {"sqlite", "postgresql"}:
         return
-    # On PostgreSQL, VACUUM also marks pages all-visible so that the queue counts are answered
-    # from the index alone after a bulk load; it cannot run inside a transaction.
-    vacuum = connection.vendor == "postgresql" and not connection.in_atomic_block
+    # After a bulk load on PostgreSQL, VACUUM also marks pages all-visible so that the queue
+    # counts are answered from the index alone (autovacuum does this on a live system; it is not
+    # worth a full VACUUM at every start). It cannot run inside a transaction.
+    vacuum = (after_bulk_load and connection.vendor == "postgresql"
+              and not connection.in_atomic_block)
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE" if vacuum else "ANALYZE")

@@ -108,7 +108,7 @@ def generate(
         written_events += len(events)
         if progress is not None:
             progress(min(tickets, start + batch_size), tickets)
-    refresh_planner_statistics()
+    refresh_planner_statistics(after_bulk_load=True)
     return Summary(
         tickets=tickets, events=written_events, contacts=len(contacts),
         contacts_created=contacts_created,
