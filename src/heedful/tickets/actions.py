@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -19,12 +20,12 @@ from heedful.core import sequences
 from heedful.core.errors import ErrorCode, HeedfulError, Invalid
 from heedful.people.models import Contact, Team
 from heedful.tickets import notify
-from heedful.tickets.attachments import Upload, store_attachments
+from heedful.tickets.attachments import Upload, store_attachments_many
 from heedful.tickets.custom_fields import clean_custom_fields
 from heedful.tickets.models import Channel, Event, Tag, Ticket
 from heedful.tickets.status import check_transition, is_reopen
 from heedful.tickets.tags import normalize_tags
-from heedful.tickets.timeline import append_event, change_event
+from heedful.tickets.timeline import append_event, build_event, change_event
 
 S = Ticket.Status
 User = get_user_model()
@@ -45,69 +46,109 @@ def check_body(body: str, body_html: str = "") -> None:
         raise Invalid(_("The message is empty."), fields={"body": [_("Write a message.")]})
 
 
-def open_ticket(
-    *,
-    requester: Contact,
-    subject: str,
-    body: str,
-    channel: str,
-    author_user: Any = None,
-    from_customer: bool = True,
-    body_html: str = "",
-    priority: str = Ticket.Priority.NORMAL,
-    team: Team | None = None,
-    assignee: Any = None,
-    tags: Iterable[str] = (),
-    custom_fields: dict[str, Any] | None = None,
-    cc: Iterable[Contact] = (),
-    attachments: Iterable[Upload] = (),
-    language: str = "",
-    message_id: str = "",
-    full_text: str = "",
-    flags: list[str] | None = None,
-    spam: bool = False,
-    customer_form: bool = False,
-    at: datetime.datetime | None = None,
-) -> Ticket:
-    """Open a ticket with its first message: from the customer (in), or written by an agent on
-    the customer's behalf (out)."""
-    subject = check_subject(subject)
-    check_body(body, body_html)
-    if priority not in Ticket.Priority.values:
+@dataclass
+class TicketRequest:
+    """Everything needed to open one ticket with its first message: from the customer (in), or
+    written by an agent on the customer's behalf (out)."""
+
+    requester: Contact
+    subject: str
+    body: str
+    channel: str
+    author_user: Any = None
+    from_customer: bool = True
+    body_html: str = ""
+    priority: str = Ticket.Priority.NORMAL
+    team: Team | None = None
+    assignee: Any = None
+    tags: Iterable[str] = ()
+    custom_fields: dict[str, Any] | None = None
+    cc: Iterable[Contact] = ()
+    attachments: Iterable[Upload] = ()
+    language: str = ""
+    message_id: str = ""
+    full_text: str = ""
+    flags: list[str] | None = None
+    spam: bool = False
+    customer_form: bool = False
+    # A form can ask for required fields; an e-mail or a chat cannot, so those channels pass False.
+    enforce_required: bool = True
+    at: datetime.datetime | None = None
+
+
+def open_ticket(**request: Any) -> Ticket:
+    """Open one ticket; the keyword arguments are the fields of TicketRequest."""
+    return open_tickets([TicketRequest(**request)])[0].ticket
+
+
+def _checked(request: TicketRequest) -> tuple[str, dict[str, Any], list[str]]:
+    subject = check_subject(request.subject)
+    check_body(request.body, request.body_html)
+    if request.priority not in Ticket.Priority.values:
         raise Invalid(_("Unknown priority."), fields={"priority": [_("Use low, normal, high or urgent.")]})
-    if channel not in Channel.values:
+    if request.channel not in Channel.values:
         raise Invalid(_("Unknown channel."), fields={"channel": [_("Unknown channel.")]})
-    fields = clean_custom_fields(custom_fields or {}, customer=customer_form, enforce_required=True)
-    tag_names = normalize_tags(tags)
-    uploads = list(attachments)
-    requester = requester.merged_into or requester
-    now = at or timezone.now()
+    fields: dict[str, Any] = {}
+    if request.custom_fields or request.enforce_required:
+        fields = clean_custom_fields(request.custom_fields or {}, customer=request.customer_form,
+                                     enforce_required=request.enforce_required)
+    return subject, fields, normalize_tags(request.tags)
+
+
+def open_tickets(requests: list[TicketRequest]) -> list[Event]:
+    """Open many tickets, each with its first message, in one transaction and a handful of
+    statements however many there are (a mail batch, a bulk import). Returns the first events,
+    in order; `event.ticket` is the new ticket. Any invalid request raises before anything is
+    written."""
+    checked = [_checked(request) for request in requests]
+    if not requests:
+        return []
     with transaction.atomic():
-        (number,) = sequences.reserve("ticket")
-        ticket = Ticket.objects.create(
-            number=number, subject=subject, channel=channel, requester=requester,
-            organization_id=requester.organization_id, priority=priority,
-            priority_rank=Ticket.PRIORITY_RANK[priority], team=team,
-            assignee=assignee, language=language or requester.language, custom_fields=fields,
-            status=S.OPEN if assignee else S.NEW, created_at=now, updated_at=now,
-            last_customer_message_at=now if from_customer else None, spam=spam,
+        numbers = sequences.reserve("ticket", len(requests))
+        tickets = []
+        for request, number, (subject, fields, _tags) in zip(requests, numbers, checked, strict=True):
+            requester = request.requester.merged_into if request.requester.merged_into_id else None
+            requester = requester or request.requester
+            request.requester = requester
+            now = request.at or timezone.now()
+            tickets.append(Ticket(
+                number=number, subject=subject, channel=request.channel, requester=requester,
+                organization_id=requester.organization_id, priority=request.priority,
+                priority_rank=Ticket.PRIORITY_RANK[request.priority], team=request.team,
+                assignee=request.assignee, language=request.language or requester.language,
+                custom_fields=fields, status=S.OPEN if request.assignee else S.NEW,
+                created_at=now, updated_at=now,
+                last_customer_message_at=now if request.from_customer else None, spam=request.spam,
+            ))
+        Ticket.objects.bulk_create(tickets)
+        Participant = Ticket.participants.through
+        Participant.objects.bulk_create(
+            Participant(ticket_id=ticket.pk, contact_id=contact_id)
+            for ticket, request in zip(tickets, requests, strict=True)
+            for contact_id in dict.fromkeys(c.pk for c in request.cc if c.pk != request.requester.pk)
         )
-        if tag_names:
-            ticket.tags.set(Tag.objects.filter(name__in=_ensure_tags(tag_names)))
-        participants = [c for c in cc if c.pk != requester.pk]
-        if participants:
-            ticket.participants.set(participants)
-        event = append_event(
-            ticket=ticket,
-            kind=Event.Kind.MESSAGE_IN if from_customer else Event.Kind.MESSAGE_OUT,
-            author_user=None if from_customer else author_user,
-            author_contact=requester if from_customer else None,
-            channel=channel, public=True, body_text=body, body_html=body_html,
-            full_text=full_text, language=language, message_id=message_id, flags=flags, at=now,
+        for ticket, (_subject, _fields, tag_names) in zip(tickets, checked, strict=True):
+            if tag_names:
+                ticket.tags.set(Tag.objects.filter(name__in=_ensure_tags(tag_names)))
+        events = Event.objects.bulk_create(
+            build_event(
+                ticket=ticket,
+                kind=Event.Kind.MESSAGE_IN if request.from_customer else Event.Kind.MESSAGE_OUT,
+                author_user=None if request.from_customer else request.author_user,
+                author_contact=request.requester if request.from_customer else None,
+                channel=request.channel, public=True, body_text=request.body,
+                body_html=request.body_html, full_text=request.full_text, language=request.language,
+                message_id=request.message_id, flags=request.flags, at=ticket.created_at,
+            )
+            for ticket, request in zip(tickets, requests, strict=True)
         )
-        store_attachments(ticket=ticket, event=event, uploads=uploads)
-        notify.ticket_changed(ticket, [event], created=True)
-    return ticket
+        store_attachments_many([
+            (ticket, event, list(request.attachments))
+            for ticket, event, request in zip(tickets, events, requests, strict=True)
+        ])
+        notify.tickets_changed([(ticket, [event]) for ticket, event in zip(tickets, events, strict=True)],
+                               created=True)
+    return events
 
 
 def _ensure_tags(names: list[str]) -> list[str]:
@@ -123,73 +164,142 @@ def _touch(ticket: Ticket, at: datetime.datetime, **extra: Any) -> None:
     Ticket.objects.filter(pk=ticket.pk).update(updated_at=at, **extra)
 
 
-def reply_to_ticket(
-    *,
-    ticket: Ticket,
-    body: str,
-    author_user: Any = None,
-    author_contact: Contact | None = None,
-    public: bool = True,
-    body_html: str = "",
-    attachments: Iterable[Upload] = (),
-    channel: str | None = None,
-    status: str | None = None,
-    language: str = "",
-    message_id: str = "",
-    full_text: str = "",
-    flags: list[str] | None = None,
-    hidden: bool = False,
-    at: datetime.datetime | None = None,
-) -> Event:
-    """Add a message: an agent's public reply or internal note, or a customer's message (which
-    reopens a solved ticket). An agent may set the status in the same step.
+@dataclass
+class NewMessage:
+    """One message added to an existing ticket: an agent's public reply or internal note, or a
+    customer's message.
 
     `hidden` keeps a customer-side message off the customer's timeline and out of the status
     logic: mail held for review, auto-replies and bounces are recorded, not acted upon."""
-    check_body(body, body_html)
-    if (author_user is None) == (author_contact is None):
-        raise Invalid(_("A message has exactly one author."))
-    uploads = list(attachments)
-    now = at or timezone.now()
+
+    ticket: Ticket
+    body: str
+    author_user: Any = None
+    author_contact: Contact | None = None
+    public: bool = True
+    body_html: str = ""
+    attachments: Iterable[Upload] = ()
+    channel: str | None = None
+    status: str | None = None
+    language: str = ""
+    message_id: str = ""
+    full_text: str = ""
+    flags: list[str] | None = None
+    hidden: bool = False
+    at: datetime.datetime | None = None
+
+
+def reply_to_ticket(**message: Any) -> Event:
+    """Add one message (a customer's message reopens a solved ticket; an agent may set the
+    status in the same step); the keyword arguments are the fields of NewMessage."""
+    return add_messages([NewMessage(**message)])[0]
+
+
+def add_messages(messages: list[NewMessage]) -> list[Event]:
+    """Add many messages in one transaction: the tickets are locked and written once each, the
+    events inserted together. Several messages may go to the same ticket; they apply in order.
+    Returns each message's event, in order."""
+    for message in messages:
+        check_body(message.body, message.body_html)
+        if (message.author_user is None) == (message.author_contact is None):
+            raise Invalid(_("A message has exactly one author."))
+    if not messages:
+        return []
     with transaction.atomic():
-        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
-        if author_contact is not None and ticket.status == S.CLOSED:
-            raise HeedfulError(
-                ErrorCode.INVALID_TRANSITION,
-                _("This ticket is closed. Please open a new request; we will link them."),
-            )
-        if author_contact is not None:
-            kind, public = Event.Kind.MESSAGE_IN, not hidden
-        else:
-            kind = Event.Kind.MESSAGE_OUT if public else Event.Kind.NOTE
-        event = append_event(
-            ticket=ticket, kind=kind, author_user=author_user, author_contact=author_contact,
-            channel=channel or (Channel.AGENT if author_user else Channel.PORTAL), public=public,
-            body_text=body, body_html=body_html, full_text=full_text, language=language,
-            message_id=message_id, flags=flags, at=now,
+        ids = sorted({m.ticket.pk for m in messages})  # one lock order for every process
+        locked = {t.pk: t for t in Ticket.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+        changed: dict[int, set[str]] = {pk: set() for pk in locked}
+        planned: list[tuple[Ticket, Event, list[Upload]]] = []
+        timeline: dict[int, list[Event]] = {pk: [] for pk in locked}
+        ordered: list[Event] = []
+        for message in messages:
+            ticket = locked[message.ticket.pk]
+            message.ticket = ticket
+            event, extra = _plan_message(ticket, message, changed[ticket.pk])
+            planned.append((ticket, event, list(message.attachments)))
+            timeline[ticket.pk] += [event, *extra]
+            ordered += [event, *extra]
+        Event.objects.bulk_create(ordered)
+        Ticket.objects.bulk_update(
+            [locked[pk] for pk in ids if changed[pk]],
+            sorted(set().union(*changed.values()) | {"updated_at"}),
         )
-        store_attachments(ticket=ticket, event=event, uploads=uploads)
-        events = [event]
-        if kind == Event.Kind.MESSAGE_IN and hidden:
-            _touch(ticket, now)
-        elif kind == Event.Kind.MESSAGE_IN:
-            _touch(ticket, now, last_customer_message_at=now)
-            if ticket.status in {S.SOLVED, S.PENDING, S.ON_HOLD}:
-                events.append(_set_status(ticket, S.OPEN, actor=None, contact=author_contact, at=now))
-        elif kind == Event.Kind.MESSAGE_OUT:
-            extra = {} if ticket.first_response_at else {"first_response_at": now}
-            _touch(ticket, now, **extra)
-            target = status or (S.OPEN if ticket.status == S.NEW else None)
-            if target and target != ticket.status:
-                check_transition(ticket.status, target)
-                events.append(_set_status(ticket, target, actor=author_user, at=now))
-        else:
-            _touch(ticket, now)
-            if status and status != ticket.status:
-                check_transition(ticket.status, status)
-                events.append(_set_status(ticket, status, actor=author_user, at=now))
-        notify.ticket_changed(ticket, events)
-    return event
+        store_attachments_many(planned)
+        notify.tickets_changed([(locked[pk], timeline[pk]) for pk in ids])
+    return [event for _ticket, event, _uploads in planned]
+
+
+def _plan_message(ticket: Ticket, message: NewMessage, changed: set[str]) -> tuple[Event, list[Event]]:
+    """The message's event and any status events, with the ticket changed in memory (the caller
+    writes both)."""
+    now = message.at or timezone.now()
+    contact, user, public = message.author_contact, message.author_user, message.public
+    if contact is not None and ticket.status == S.CLOSED:
+        raise HeedfulError(
+            ErrorCode.INVALID_TRANSITION,
+            _("This ticket is closed. Please open a new request; we will link them."),
+        )
+    if contact is not None:
+        kind, public = Event.Kind.MESSAGE_IN, not message.hidden
+    else:
+        kind = Event.Kind.MESSAGE_OUT if public else Event.Kind.NOTE
+    event = build_event(
+        ticket=ticket, kind=kind, author_user=user, author_contact=contact,
+        channel=message.channel or (Channel.AGENT if user else Channel.PORTAL), public=public,
+        body_text=message.body, body_html=message.body_html, full_text=message.full_text,
+        language=message.language, message_id=message.message_id, flags=message.flags, at=now,
+    )
+    target: str | None = None
+    if kind == Event.Kind.MESSAGE_IN and message.hidden:
+        _set(ticket, changed, updated_at=now)
+    elif kind == Event.Kind.MESSAGE_IN:
+        _set(ticket, changed, updated_at=now, last_customer_message_at=now)
+        if ticket.status in {S.SOLVED, S.PENDING, S.ON_HOLD}:
+            return event, [_plan_status(ticket, S.OPEN, changed, actor=None, contact=contact, at=now)]
+        return event, []
+    elif kind == Event.Kind.MESSAGE_OUT:
+        extra = {} if ticket.first_response_at else {"first_response_at": now}
+        _set(ticket, changed, updated_at=now, **extra)
+        target = message.status or (S.OPEN if ticket.status == S.NEW else None)
+    else:
+        _set(ticket, changed, updated_at=now)
+        target = message.status
+    if target and target != ticket.status:
+        check_transition(ticket.status, target)
+        return event, [_plan_status(ticket, target, changed, actor=user, at=now)]
+    return event, []
+
+
+def _set(ticket: Ticket, changed: set[str], **values: Any) -> None:
+    for key, value in values.items():
+        setattr(ticket, key, value)
+    changed.update(values)
+
+
+def _plan_status(
+    ticket: Ticket, target: str, changed: set[str], *, actor: Any, at: datetime.datetime,
+    contact: Contact | None = None,
+) -> Event:
+    before = ticket.status
+    _set(ticket, changed, updated_at=at, **_status_fields(ticket, target, at))
+    return build_event(
+        ticket=ticket, kind=Event.Kind.STATUS, author_user=actor, author_contact=contact,
+        channel=Channel.AGENT if actor else Channel.PORTAL, public=False,
+        data={"from": before, "to": target, "reopen": is_reopen(before, target)}, at=at,
+    )
+
+
+def _status_fields(ticket: Ticket, target: str, at: datetime.datetime) -> dict[str, Any]:
+    extra: dict[str, Any] = {"status": target}
+    if target == S.SOLVED:
+        extra["solved_at"] = at
+    if target == S.CLOSED:
+        extra["closed_at"] = at
+        extra["solved_at"] = ticket.solved_at or at
+    if is_reopen(ticket.status, target):
+        extra["reopen_count"] = ticket.reopen_count + 1
+        extra["solved_at"] = None
+    return extra
 
 
 def _set_status(
@@ -197,16 +307,7 @@ def _set_status(
     at: datetime.datetime,
 ) -> Event:
     before = ticket.status
-    extra: dict[str, Any] = {"status": target}
-    if target == S.SOLVED:
-        extra["solved_at"] = at
-    if target == S.CLOSED:
-        extra["closed_at"] = at
-        extra["solved_at"] = ticket.solved_at or at
-    if is_reopen(before, target):
-        extra["reopen_count"] = ticket.reopen_count + 1
-        extra["solved_at"] = None
-    _touch(ticket, at, **extra)
+    _touch(ticket, at, **_status_fields(ticket, target, at))
     return append_event(
         ticket=ticket, kind=Event.Kind.STATUS, author_user=actor, author_contact=contact,
         channel=Channel.AGENT if actor else Channel.PORTAL, public=False,

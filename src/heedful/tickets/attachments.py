@@ -6,6 +6,7 @@ import hashlib
 import os
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import IO
 
@@ -62,8 +63,16 @@ def check_size(size: int, name: str) -> None:
 
 
 def store_attachments(*, ticket: Ticket, event: Event | None, uploads: list[Upload]) -> list[Attachment]:
+    return store_attachments_many([(ticket, event, uploads)])
+
+
+def store_attachments_many(
+    items: Sequence[tuple[Ticket, Event | None, list[Upload]]],
+) -> list[Attachment]:
+    """Store the files (content-addressed, so a file sent twice is kept once) and insert every
+    Attachment row in one statement."""
     stored = []
-    for upload in uploads:
+    for ticket, event, upload in ((t, e, u) for t, e, uploads in items for u in uploads):
         check_size(len(upload.content), upload.filename)
         digest = hashlib.sha256(upload.content).hexdigest()
         attachment = Attachment(

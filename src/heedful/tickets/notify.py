@@ -50,20 +50,33 @@ def _broadcast(ticket_id: int, event_id: int | None, kind: str) -> None:
 
 
 def ticket_changed(ticket: Ticket, events: list[Event], *, created: bool = False) -> None:
+    tickets_changed([(ticket, events)], created=created)
+
+
+def tickets_changed(changes: list[tuple[Ticket, list[Event]]], *, created: bool = False) -> None:
+    """Queue outgoing mail and webhooks for many changed tickets with one read of the
+    subscriptions, and broadcast each after commit."""
     from heedful.mail.outbound import queue_replies
     from heedful.webhooks.dispatch import queue_many
 
     # Before webhooks: an outgoing reply gets its Message-ID here, and the payloads carry it.
-    queue_replies(events)
+    queue_replies([event for _ticket, events in changes for event in events])
 
     announcements: list[tuple[str, dict[str, Any]]] = []
-    if created:
-        announcements.append((TICKET_CREATED, {"ticket_id": ticket.pk}))
-    elif events:
-        announcements.append((TICKET_UPDATED, {"ticket_id": ticket.pk}))
-    announcements += [(EVENT_ADDED, {"ticket_id": ticket.pk, "event_id": event.pk})
-                      for event in events]
+    broadcasts: list[tuple[int, int | None, str]] = []
+    for ticket, events in changes:
+        if created:
+            announcements.append((TICKET_CREATED, {"ticket_id": ticket.pk}))
+        elif events:
+            announcements.append((TICKET_UPDATED, {"ticket_id": ticket.pk}))
+        announcements += [(EVENT_ADDED, {"ticket_id": ticket.pk, "event_id": event.pk})
+                          for event in events]
+        broadcasts.append((ticket.pk, events[-1].pk if events else None,
+                           events[-1].kind if events else "created"))
     queue_many(announcements)
-    last: dict[str, Any] = {"event": events[-1].pk if events else None,
-                            "kind": events[-1].kind if events else "created"}
-    transaction.on_commit(lambda: _broadcast(ticket.pk, last["event"], last["kind"]))
+    transaction.on_commit(lambda: _broadcast_all(broadcasts))
+
+
+def _broadcast_all(broadcasts: list[tuple[int, int | None, str]]) -> None:
+    for ticket_id, event_id, kind in broadcasts:
+        _broadcast(ticket_id, event_id, kind)

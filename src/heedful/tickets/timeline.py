@@ -29,9 +29,37 @@ def append_event(
     data: dict[str, Any] | None = None,
     at: datetime.datetime | None = None,
 ) -> Event:
+    event = build_event(
+        ticket=ticket, kind=kind, author_user=author_user, author_contact=author_contact,
+        channel=channel, public=public, body_text=body_text, body_html=body_html,
+        full_text=full_text, language=language, message_id=message_id, flags=flags, data=data,
+        at=at,
+    )
+    event.save(force_insert=True)
+    return event
+
+
+def build_event(
+    *,
+    ticket: Ticket,
+    kind: str,
+    author_user: Any = None,
+    author_contact: Contact | None = None,
+    channel: str = Channel.AGENT,
+    public: bool = False,
+    body_text: str = "",
+    body_html: str = "",
+    full_text: str = "",
+    language: str = "",
+    message_id: str = "",
+    flags: list[str] | None = None,
+    data: dict[str, Any] | None = None,
+    at: datetime.datetime | None = None,
+) -> Event:
+    """An unsaved Event, for callers that write many at once with bulk_create."""
     if body_text and not body_html:
         body_html = text_to_html(body_text)
-    return Event.objects.create(
+    return Event(
         ticket=ticket, kind=kind, author_user=author_user, author_contact=author_contact,
         channel=channel, public=public, body_text=body_text,
         body_html=sanitize_html(body_html) if body_html else "",
