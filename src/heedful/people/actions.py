@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,13 +41,15 @@ def check_identity_free(kind: str, normalized: str, *, except_contact: Contact |
 
 
 def organization_for_email(email: str) -> Organization | None:
-    domain = email.rpartition("@")[2].lower()
-    if not domain:
-        return None
-    for org in Organization.objects.exclude(domains=[]).only("id", "domains"):
-        if domain in [d.lower() for d in org.domains]:
-            return org
-    return None
+    return _organizations_by_domain().get(email.rpartition("@")[2].lower())
+
+
+def _organizations_by_domain() -> dict[str, Organization]:
+    return {
+        domain.lower(): org
+        for org in Organization.objects.exclude(domains=[]).only("id", "domains")
+        for domain in org.domains
+    }
 
 
 def create_contact(
@@ -97,21 +100,64 @@ def find_contact_by_identity(kind: str, value: str) -> Contact | None:
 
 def get_or_create_contact_for_email(email: str, *, name: str = "") -> Contact:
     """The contact who owns this address, created (with the address) when we meet them first."""
-    contact = find_contact_by_identity(ContactIdentity.Kind.EMAIL, email)
-    if contact is not None:
-        return contact
+    key = normalize_identity(ContactIdentity.Kind.EMAIL, email)  # a clear error for a non-address
+    return contacts_for_emails([(email, name)])[key]
+
+
+def email_key(address: str) -> str | None:
+    """The normalised form contacts_for_emails keys by, or None for a string that is no address."""
+    try:
+        return normalize_identity(ContactIdentity.Kind.EMAIL, address)
+    except Invalid:
+        return None
+
+
+def contacts_for_emails(addresses: Iterable[tuple[str, str]]) -> dict[str, Contact]:
+    """The contacts who own these (address, display name) pairs, keyed by normalised address;
+    those we meet first are created with their address. Strings that are no address are left
+    out. One read for all, and one insert for all the new ones."""
+    wanted: dict[str, tuple[str, str]] = {}
+    for address, name in addresses:
+        key = email_key(address)
+        if key is not None and not wanted.get(key, ("", ""))[1]:
+            wanted[key] = (address.strip(), name.strip())
+    found = _contacts_by_email(list(wanted))
+    missing = {key: wanted[key] for key in wanted if key not in found}
+    if not missing:
+        return found
     try:
         with transaction.atomic():
-            return create_contact(
-                name=name, identities=[IdentityInput(ContactIdentity.Kind.EMAIL, email)]
-            )
-    except HeedfulError as error:
-        if error.code != ErrorCode.DUPLICATE_IDENTITY:
-            raise
-        # Another request created them a moment ago.
-        found = find_contact_by_identity(ContactIdentity.Kind.EMAIL, email)
-        assert found is not None
-        return found
+            found.update(_create_email_contacts(missing))
+    except IntegrityError:
+        # Another process created some of them a moment ago: take theirs, create the rest singly.
+        found.update(_contacts_by_email(list(missing)))
+        for key, (address, name) in missing.items():
+            if key not in found:
+                found[key] = create_contact(
+                    name=name, identities=[IdentityInput(ContactIdentity.Kind.EMAIL, address)])
+    return found
+
+
+def _contacts_by_email(keys: list[str]) -> dict[str, Contact]:
+    if not keys:
+        return {}
+    identities = ContactIdentity.objects.select_related("contact").filter(
+        kind=ContactIdentity.Kind.EMAIL, normalized__in=keys)
+    return {identity.normalized: identity.contact for identity in identities}
+
+
+def _create_email_contacts(missing: dict[str, tuple[str, str]]) -> dict[str, Contact]:
+    domains = _organizations_by_domain()
+    contacts = Contact.objects.bulk_create(
+        Contact(name=name, organization=domains.get(key.rpartition("@")[2]))
+        for key, (_address, name) in missing.items()
+    )
+    ContactIdentity.objects.bulk_create(
+        ContactIdentity(contact=contact, kind=ContactIdentity.Kind.EMAIL, value=address,
+                        normalized=key)
+        for contact, (key, (address, _name)) in zip(contacts, missing.items(), strict=True)
+    )
+    return dict(zip(missing, contacts, strict=True))
 
 
 def update_contact(*, contact: Contact, changes: dict[str, Any]) -> Contact:
