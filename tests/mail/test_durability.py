@@ -226,7 +226,8 @@ def test_killed_worker_loses_nothing_and_duplicates_nothing(desk: Desk) -> None:
 
     processed = ("SELECT COUNT(*) FROM mail_rawmessage WHERE message_id LIKE '<workerkill-%' "
                  "AND state = 'processed'")
-    worker = desk.start("worker", "--batch", "--interval", "0")
+    # Small batches, so that some are committed before the kill and one is in flight.
+    worker = desk.start("worker", "--batch", "--interval", "0", HEEDFUL_MAIL_BATCH_SIZE="2")
     running = "SELECT COUNT(*) FROM django_tasks_database_dbtaskresult WHERE status = 'RUNNING'"
     # Kill it in the middle of a job, after a few are done.
     wait_for(lambda: desk.scalar(processed) >= 5 and desk.scalar(running) > 0, 30,
@@ -243,5 +244,5 @@ def test_killed_worker_loses_nothing_and_duplicates_nothing(desk: Desk) -> None:
     assert_each_stored_and_recorded_once(desk, "workerkill", len(messages))
     unfinished = desk.scalar("SELECT COUNT(*) FROM django_tasks_database_dbtaskresult "
                              "WHERE status IN ('READY', 'RUNNING') "
-                             "AND task_path = 'heedful.mail.tasks.process_raw_message'")
+                             "AND task_path = 'heedful.mail.tasks.process_pending_mail'")
     assert unfinished == 0

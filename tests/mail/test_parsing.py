@@ -361,7 +361,7 @@ def test_message_defeating_the_pipeline_is_kept_as_raw_text(run_tasks, monkeypat
     def broken(*args, **kwargs):
         raise RuntimeError("threading exploded")
 
-    monkeypatch.setattr("heedful.mail.processing.find_ticket", broken)
+    monkeypatch.setattr("heedful.mail.processing.find_tickets", broken)
     raw = mime("From: big@example.org\nSubject: Big\nMessage-ID: <big1@example.org>\n"
                "Content-Type: text/plain\n", "The big file.\n")
     accepted = accept_raw(raw, via=RawMessage.Via.HTTP, envelope_from="big@example.org")

@@ -180,6 +180,8 @@ MAIL_SPAM_THRESHOLD = float(env.string("MAIL_SPAM_THRESHOLD", "5"))
 MAIL_ACK_PER_SENDER_PER_HOUR = env.integer("MAIL_ACK_PER_SENDER_PER_HOUR", 3)
 MAIL_INTAKE_TOKEN = env.string("MAIL_INTAKE_TOKEN", "")
 IMAP_POLL_SECONDS = env.integer("IMAP_POLL_SECONDS", 60)
+# Raw messages recorded per transaction by a processing job (see docs/decisions/0006).
+MAIL_BATCH_SIZE = max(1, env.integer("MAIL_BATCH_SIZE", 50))
 
 # A request body may carry one base64 attachment of the full size (API) or a whole raw message
 # (HTTP mail intake); the views apply the precise limits and answer 413 with a reason.

@@ -1,9 +1,10 @@
 """Accepting raw mail from any transport. Nothing is acknowledged before it is stored.
 
-`accept_raw` writes the bytes (content-addressed) and a RawMessage row, and enqueues the parse
-job in the same transaction; only after it returns does the SMTP server answer 250, the HTTP
-endpoint 202, or the IMAP fetcher flag the message. Receiving the same bytes again is a no-op
-(same SHA-256), so a crash between storing and acknowledging causes no duplicate on retry.
+`accept_raw` writes the bytes (content-addressed) and a RawMessage row, and makes sure a
+processing job is queued, in the same transaction; only after it returns does the SMTP server
+answer 250, the HTTP endpoint 202, or the IMAP fetcher flag the message. Receiving the same
+bytes again is a no-op (same SHA-256), so a crash between storing and acknowledging causes no
+duplicate on retry.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ def accept_raw(
     envelope_from: str = "",
     envelope_to: list[str] | None = None,
 ) -> Accepted:
-    from heedful.mail.tasks import process_raw_message
+    from heedful.mail.scheduling import schedule_mail_processing
 
     check_size(len(raw))
     digest = hashlib.sha256(raw).hexdigest()
@@ -80,7 +81,7 @@ def accept_raw(
                 envelope_from=envelope_from[:320], envelope_to=envelope_to or [],
                 message_id=peek_message_id(raw),
             )
-            process_raw_message.enqueue(raw_id=record.pk)
+            schedule_mail_processing()
     except IntegrityError:
         return Accepted(RawMessage.objects.get(sha256=digest), duplicate=True)
     return Accepted(record, duplicate=False)

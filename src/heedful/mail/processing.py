@@ -1,16 +1,23 @@
-"""From a stored raw message to a ticket event: parse, classify, thread, attribute, record.
+"""From stored raw messages to ticket events: attribute, thread, record.
 
-Runs as a job (tasks.process_raw_message). Idempotent: a message already processed, or whose
-Message-ID is already on a timeline, is not added twice.
+Batch-first (docs/decisions/0006): a job claims up to MAIL_BATCH_SIZE pending raw messages,
+understands each (understanding.py, no tables touched), then records them all with a handful of
+statements: senders, duplicates, threads and spam counts are read once for the batch, and the
+tickets and events are written through the list-taking ticket actions. A batch that fails is
+retried one message at a time, so one bad message cannot hold back the others, and a message
+that defeats the pipeline is still stored and shown raw.
+
+Idempotent: a message already processed, or whose Message-ID is already on a timeline, is not
+added twice; a message answering one that another worker is still recording waits for it.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,51 +25,306 @@ from heedful.core.errors import HeedfulError
 from heedful.mail import noise, spam
 from heedful.mail.addresses import is_own_address, mailbox_for_recipients, own_addresses
 from heedful.mail.intake import read_raw
-from heedful.mail.language import detect_language
 from heedful.mail.models import Mailbox, OutboundMessage, RawMessage
-from heedful.mail.parsing import ParsedMessage, decode_bytes, parse_message
-from heedful.mail.replies import extract_reply
-from heedful.mail.threads import find_ticket, may_write_to
+from heedful.mail.parsing import ParsedMessage, decode_bytes
+from heedful.mail.threads import find_tickets, may_write, participants_of, reference_ids
 from heedful.mail.tokens import strip_subject
-from heedful.people.actions import get_or_create_contact_for_email
+from heedful.mail.understanding import Understood, understand
+from heedful.people.actions import contacts_for_emails, email_key, get_or_create_contact_for_email
 from heedful.people.models import Contact
-from heedful.tickets.actions import open_ticket, reply_to_ticket
-from heedful.tickets.attachments import Upload, sanitize_filename
+from heedful.tickets.actions import NewMessage, TicketRequest, add_messages, open_ticket, open_tickets
 from heedful.tickets.models import Channel, Event, Ticket
 
 logger = logging.getLogger(__name__)
 HELD = "held"
 SPAM = "spam"
+UNKNOWN_SENDER = "unknown@invalid.example"
+
+PROCESSED = "processed"
+DUPLICATE = "duplicate"
+FAILED = "failed"
+WAITING = "waiting"  # answers a message another worker is recording right now: next round
 
 
-def _recipients(record: RawMessage, parsed: ParsedMessage) -> list[str]:
-    addresses = [a.email for a in [*parsed.to, *parsed.cc]]
-    addresses += parsed.headers.get("delivered-to", []) + parsed.headers.get("x-original-to", [])
-    return [*record.envelope_to, *addresses]
+@dataclass
+class Plan:
+    """Where one understood message goes: onto `ticket`, onto the ticket `opener` opens in this
+    batch, or (neither) onto a new ticket of its own."""
+
+    item: Understood
+    sender: Contact
+    sender_key: str  # the sender's normalised address
+    mailbox: Mailbox | None
+    hidden: bool
+    ticket: Ticket | None = None
+    opener: Plan | None = None
+    cc: list[tuple[str, str]] = field(default_factory=list)  # (address, name) of new participants
+    event: Event | None = None
+
+    @property
+    def opens(self) -> bool:
+        return self.ticket is None and self.opener is None
 
 
-def _sender_contact(parsed: ParsedMessage, record: RawMessage) -> Contact:
-    address = parsed.sender.email if parsed.sender else record.envelope_from
-    name = parsed.sender.name if parsed.sender else ""
-    try:
-        return get_or_create_contact_for_email(address or "unknown@invalid.example", name=name)
-    except HeedfulError:
-        return get_or_create_contact_for_email("unknown@invalid.example", name=name or address)
+# ------------------------------------------------------------------------------------- jobs
+def process_pending(limit: int | None = None) -> dict[str, int]:
+    """Claim pending raw messages and record them, batch after batch, until none is left.
+    Returns how many ended in each outcome."""
+    totals: dict[str, int] = {}
+    while True:
+        with transaction.atomic():
+            claimed = _claim(limit or settings.MAIL_BATCH_SIZE)
+            outcomes = process_batch(claimed) if claimed else {}
+        for outcome in outcomes.values():
+            totals[outcome] = totals.get(outcome, 0) + 1
+        if not claimed or all(o == WAITING for o in outcomes.values()):
+            return totals
 
 
-def _cc_contacts(parsed: ParsedMessage, sender: Contact, own: set[str]) -> list[Contact]:
-    result = []
-    for address in parsed.cc + parsed.to:
-        email = address.email.lower()
-        if is_own_address(email, own):
-            continue
+def _claim(limit: int) -> list[RawMessage]:
+    """Pending messages, oldest first, locked for this transaction. On PostgreSQL other workers
+    skip the locked rows and take the next ones; SQLite has one writer at a time anyway."""
+    rows = RawMessage.objects.select_related("mailbox").filter(state=RawMessage.State.PENDING)
+    if connection.features.has_select_for_update_skip_locked:
+        rows = rows.select_for_update(skip_locked=True, of=("self",))
+    return list(rows.order_by("pk")[:limit])
+
+
+def process_raw(raw_id: int) -> str:
+    """Record one raw message (an agent's "reprocess", or a job queued by an older version)."""
+    with transaction.atomic():
+        rows = RawMessage.objects.select_related("mailbox").filter(
+            pk=raw_id, state=RawMessage.State.PENDING)
+        if connection.features.has_select_for_update:
+            rows = rows.select_for_update(of=("self",))
+        record = rows.first()
+        if record is None:
+            return "skipped"
+        return process_batch([record])[record.pk]
+
+
+def process(record: RawMessage) -> Event | None:
+    """Record one raw message; its event, or None when it was a duplicate or could not be read."""
+    process_batch([record])
+    record.refresh_from_db()
+    return record.event
+
+
+def process_batch(records: list[RawMessage]) -> dict[int, str]:
+    """Record the messages; returns each one's outcome by raw message id."""
+    outcomes: dict[int, str] = {}
+    understood: list[Understood] = []
+    for record in records:
         try:
-            contact = get_or_create_contact_for_email(address.email, name=address.name)
-        except HeedfulError:
+            understood.append(understand(record))
+        except Exception as problem:
+            # Whatever went wrong, the raw bytes stay and an agent can still read them.
+            logger.exception("could not read raw message %s", record.pk)
+            outcomes[record.pk] = _keep_unparsed(record, problem)
+    if len(understood) > 1:
+        try:
+            with transaction.atomic():
+                outcomes.update(_record_all(understood))
+            return outcomes
+        except Exception:
+            logger.warning("a batch of %s messages failed; recording them one by one", len(understood),
+                           exc_info=True)
+    for item in understood:
+        outcomes[item.record.pk] = _record_one(item)
+    return outcomes
+
+
+def _record_one(item: Understood) -> str:
+    try:
+        with transaction.atomic():
+            return _record_all([item])[item.record.pk]
+    except Exception as problem:
+        # The unique constraint on inbound Message-IDs is the arbiter when another worker
+        # recorded the same message a moment ago.
+        if isinstance(problem, IntegrityError) and item.message_id and _recorded({item.message_id}):
+            _finish([(item.record, RawMessage.State.DUPLICATE, None)])
+            return DUPLICATE
+        logger.exception("could not process raw message %s", item.record.pk)
+        return _keep_unparsed(item.record, problem)
+
+
+# ----------------------------------------------------------------------------------- batch
+def _record_all(items: list[Understood]) -> dict[int, str]:
+    outcomes: dict[int, str] = {}
+    verdicts = spam.score_messages([(item.parsed, item.full_text) for item in items])
+    for item, verdict in zip(items, verdicts, strict=True):
+        if verdict.is_spam:
+            item.flags.append(SPAM)
+    mailboxes = list(Mailbox.objects.select_related("team"))  # one read for every use below
+    own = own_addresses(mailboxes)
+    recorded = _recorded({item.message_id for item in items if item.message_id})
+    senders = _senders(items)
+    matches = find_tickets([(item.parsed, item.recipients) for item in items])
+    participants = participants_of([m.ticket.pk for m in matches if m is not None])
+    waiting = _answers_to_unrecorded(items, recorded)
+
+    plans: list[Plan] = []
+    by_message_id: dict[str, Plan] = {}
+    finished: list[tuple[RawMessage, str, Event | None]] = []
+    for item, (sender, sender_key), match in zip(items, senders, matches, strict=True):
+        record = item.record
+        if item.message_id and (item.message_id in recorded or item.message_id in by_message_id):
+            finished.append((record, RawMessage.State.DUPLICATE, None))
+            outcomes[record.pk] = DUPLICATE
             continue
-        if contact.pk != sender.pk:
-            result.append(contact)
-    return result
+        earlier = _earlier_in_batch(item.parsed, by_message_id)
+        if earlier is None and match is None and record.pk in waiting:
+            outcomes[record.pk] = WAITING  # stays pending; the next claim takes it
+            continue
+        plan = _plan(item, sender, sender_key, mailboxes, own, match.ticket if match else None,
+                     earlier, participants)
+        plans.append(plan)
+        if item.message_id and SPAM not in item.flags:  # nothing joins a spam message's ticket
+            by_message_id[item.message_id] = plan
+
+    openers = [plan for plan in plans if plan.opens]
+    appended = [plan for plan in plans if not plan.opens]
+    cc_contacts = contacts_for_emails([pair for plan in openers for pair in plan.cc])
+    opened = open_tickets([_ticket_request(plan, cc_contacts) for plan in openers])
+    for plan, event in zip(openers, opened, strict=True):
+        plan.event, plan.ticket = event, event.ticket
+    events = add_messages([_new_message(plan) for plan in appended])
+    for plan, event in zip(appended, events, strict=True):
+        plan.event = event
+    for plan in openers:
+        _acknowledge(plan)
+    for plan in plans:
+        finished.append((plan.item.record, RawMessage.State.PROCESSED, plan.event))
+        outcomes[plan.item.record.pk] = PROCESSED
+    _finish(finished)
+    return outcomes
+
+
+def _plan(
+    item: Understood, sender: Contact, sender_key: str, mailboxes: list[Mailbox], own: set[str],
+    matched: Ticket | None, earlier: Plan | None, participants: dict[int, set[int]],
+) -> Plan:
+    parsed, flags, record = item.parsed, item.flags, item.record
+    mailbox = record.mailbox or mailbox_for_recipients(item.recipients, mailboxes)
+    if parsed.sender and is_own_address(parsed.sender.email, own):
+        flags.append(noise.AUTO_SUBMITTED)  # our own mail coming back: record, never answer
+    hidden = bool({noise.AUTO_SUBMITTED, noise.BOUNCE} & set(flags))
+    bounced = _record_bounce(parsed, item.raw) if noise.BOUNCE in flags else None
+    plan = Plan(item=item, sender=sender, sender_key=sender_key, mailbox=mailbox, hidden=hidden)
+    if bounced is not None:
+        plan.ticket = bounced.ticket
+        return plan
+    if SPAM in flags:
+        return _with_cc(plan, own)
+    if earlier is not None:  # answers a message of this very batch
+        plan.ticket, plan.opener = earlier.ticket, earlier.opener or (earlier if earlier.opens else None)
+        if plan.opener is not None:
+            plan.ticket = None
+    elif matched is not None:
+        plan.ticket = matched
+    if (plan.ticket or plan.opener) and not _may_write(plan, participants):
+        if settings.MAIL_STRANGER_REPLIES == "hold":
+            flags.append(HELD)
+            plan.hidden = True
+        else:
+            plan.ticket = plan.opener = None
+    if plan.ticket is not None and plan.ticket.status == Ticket.Status.CLOSED and not plan.hidden:
+        plan.ticket = None  # a closed ticket stays closed: the message starts a follow-up
+    return _with_cc(plan, own) if plan.opens else plan
+
+
+def _may_write(plan: Plan, participants: dict[int, set[int]]) -> bool:
+    if plan.opener is not None:  # a ticket this batch opens: its requester and CCs
+        opener = plan.opener
+        cc_keys = {email_key(address) for address, _name in opener.cc}
+        return plan.sender.pk == opener.sender.pk or plan.sender_key in cc_keys or (
+            opener.sender.organization_id is not None
+            and plan.sender.organization_id == opener.sender.organization_id)
+    assert plan.ticket is not None
+    return may_write(plan.sender, requester_id=plan.ticket.requester_id,
+                     organization_id=plan.ticket.organization_id,
+                     participants=participants.get(plan.ticket.pk, set()))
+
+
+def _with_cc(plan: Plan, own: set[str]) -> Plan:
+    """The addresses a new ticket adds as participants: everyone the message went to except us
+    (whatever addresses we were reached at) and the sender."""
+    ours = own | {a.lower() for a in plan.item.record.envelope_to}
+    plan.cc = [(a.email, a.name) for a in [*plan.item.parsed.cc, *plan.item.parsed.to]
+               if not is_own_address(a.email, ours) and email_key(a.email) not in {None, plan.sender_key}]
+    return plan
+
+
+def _earlier_in_batch(parsed: ParsedMessage, by_message_id: dict[str, Plan]) -> Plan | None:
+    """The latest message of this batch that this one answers (newer than anything stored)."""
+    earlier = [by_message_id[ref] for ref in reference_ids(parsed) if ref in by_message_id]
+    return max(earlier, key=lambda plan: plan.item.record.pk) if earlier else None
+
+
+def _answers_to_unrecorded(items: list[Understood], recorded: set[str]) -> set[int]:
+    """Raw ids of messages answering a message that is stored but not recorded yet and not in
+    this batch: another worker holds it, and threading must wait for it."""
+    in_batch = {item.message_id for item in items if item.message_id}
+    unresolved = {ref for item in items for ref in reference_ids(item.parsed)} - recorded - in_batch
+    if not unresolved:
+        return set()
+    pending = set(RawMessage.objects.filter(
+        message_id__in=unresolved, state=RawMessage.State.PENDING,
+    ).exclude(pk__in=[item.record.pk for item in items]).values_list("message_id", flat=True))
+    return {item.record.pk for item in items if pending & set(reference_ids(item.parsed))}
+
+
+def _senders(items: list[Understood]) -> list[tuple[Contact, str]]:
+    """Each message's sender as a contact, all found or created together. A sender that is no
+    address becomes the shared unknown sender."""
+    pairs = []
+    for item in items:
+        parsed = item.parsed
+        address = parsed.sender.email if parsed.sender else item.record.envelope_from
+        name = parsed.sender.name if parsed.sender else ""
+        if email_key(address or "") is None:
+            address, name = UNKNOWN_SENDER, name or address
+        pairs.append((address, name))
+    contacts = contacts_for_emails(pairs)
+    keys = [email_key(address) or UNKNOWN_SENDER for address, _name in pairs]
+    return [(contacts[key], key) for key in keys]
+
+
+def _ticket_request(plan: Plan, cc_contacts: dict[str, Contact]) -> TicketRequest:
+    item = plan.item
+    cc = [cc_contacts[key] for address, _name in plan.cc
+          if (key := email_key(address)) is not None and key in cc_contacts]
+    return TicketRequest(
+        requester=plan.sender, subject=strip_subject(item.parsed.subject) or _("(no subject)"),
+        cc=[c for c in dict.fromkeys(cc) if c.pk != plan.sender.pk],
+        team=plan.mailbox.team if plan.mailbox else None, spam=SPAM in item.flags,
+        body=item.body, body_html=item.body_html, channel=Channel.EMAIL, language=item.language,
+        message_id=item.message_id, full_text=item.full_text, attachments=item.attachments,
+        flags=item.flags, enforce_required=False,
+    )
+
+
+def _new_message(plan: Plan) -> NewMessage:
+    item = plan.item
+    ticket = plan.ticket or (plan.opener.ticket if plan.opener else None)
+    assert ticket is not None
+    return NewMessage(
+        ticket=ticket, author_contact=plan.sender, hidden=plan.hidden, body=item.body,
+        body_html=item.body_html, channel=Channel.EMAIL, language=item.language,
+        message_id=item.message_id, full_text=item.full_text, attachments=item.attachments,
+        flags=item.flags,
+    )
+
+
+def _acknowledge(plan: Plan) -> None:
+    flags = plan.item.flags
+    if plan.mailbox is None or not plan.mailbox.auto_acknowledge or plan.event is None:
+        return
+    if noise.wants_no_automatic_answer(flags) or SPAM in flags:
+        return
+    from heedful.mail.outbound import queue_acknowledgement
+
+    queue_acknowledgement(ticket=plan.event.ticket, mailbox=plan.mailbox, to=plan.sender)
 
 
 def _record_bounce(parsed: ParsedMessage, raw: bytes) -> Event | None:
@@ -79,157 +341,63 @@ def _record_bounce(parsed: ParsedMessage, raw: bytes) -> Event | None:
     return event
 
 
-def process(record: RawMessage) -> Event | None:
-    raw = read_raw(record)
-    parsed = parse_message(raw)
-    if parsed.message_id and _already_recorded(parsed.message_id):
-        _finish(record, RawMessage.State.DUPLICATE, None)
-        return None
-    flags = noise.classify(parsed)
-    reply_text = extract_reply(parsed.text, parsed.source_html)
-    full_text = parsed.text or reply_text
-    body = reply_text or _("(This message has no text.)")
-    verdict = spam.score_message(parsed, full_text)
-    if verdict.is_spam:
-        flags.append(SPAM)
-    language = detect_language(reply_text)
-    mailboxes = list(Mailbox.objects.select_related("team"))  # one read for both uses below
-    mailbox = record.mailbox or mailbox_for_recipients(_recipients(record, parsed), mailboxes)
-    sender = _sender_contact(parsed, record)
-    own = own_addresses(mailboxes)
-    if parsed.sender and is_own_address(parsed.sender.email, own):
-        flags.append(noise.AUTO_SUBMITTED)  # our own mail coming back: record, never answer
-    bounced_event = _record_bounce(parsed, raw) if noise.BOUNCE in flags else None
-    match = None if SPAM in flags else find_ticket(parsed, recipients=_recipients(record, parsed))
-    ticket = bounced_event.ticket if bounced_event is not None else (match.ticket if match else None)
-    hidden = bool({noise.AUTO_SUBMITTED, noise.BOUNCE} & set(flags))
-    if ticket is not None and match is not None and not may_write_to(sender, ticket):
-        if settings.MAIL_STRANGER_REPLIES == "hold":
-            flags.append(HELD)
-            hidden = True
-        else:
-            ticket = None
-    if ticket is not None and ticket.status == Ticket.Status.CLOSED and not hidden:
-        ticket = None  # a closed ticket stays closed: the message starts a follow-up
-    attachments, too_big = _keepable_attachments(parsed.attachments)
-    if too_big:
-        flags.append("attachment_dropped")
-        body += "\n\n" + _("(Not kept, larger than the attachment limit: %(names)s. The original "
-                            "message is stored in full.)") % {"names": ", ".join(too_big)}
-    message = Incoming(
-        body=body, body_html=parsed.html if reply_text == parsed.text.strip() and not too_big else "",
-        language=language, message_id=parsed.message_id, full_text=full_text,
-        attachments=attachments, flags=flags,
-    )
-    try:
-        return _record(record, ticket, sender, parsed, hidden, mailbox, own, message)
-    except IntegrityError:
-        # Another job recorded the same Message-ID a moment ago (the unique constraint on
-        # inbound Message-IDs is the arbiter).
-        if parsed.message_id and _already_recorded(parsed.message_id):
-            _finish(record, RawMessage.State.DUPLICATE, None)
-            return None
-        raise
+def _recorded(message_ids: set[str]) -> set[str]:
+    """Those of the Message-IDs that are already on a timeline as received mail."""
+    if not message_ids:
+        return set()
+    return set(Event.objects.filter(message_id__in=message_ids, kind=Event.Kind.MESSAGE_IN)
+               .values_list("message_id", flat=True))
 
 
-def _already_recorded(message_id: str) -> bool:
-    return Event.objects.filter(message_id=message_id, kind=Event.Kind.MESSAGE_IN).exists()
-
-
-@dataclass(frozen=True)
-class Incoming:
-    """What a parsed message contributes to the timeline."""
-
-    body: str
-    body_html: str
-    language: str
-    message_id: str
-    full_text: str
-    attachments: list[Upload]
-    flags: list[str]
-
-
-def _keepable_attachments(uploads: list[Upload]) -> tuple[list[Upload], list[str]]:
-    """Attachments within the size limit, and the names of those that are not (the raw message
-    still holds them, so nothing is lost)."""
-    limit = settings.ATTACHMENT_MAX_BYTES
-    kept = [u for u in uploads if len(u.content) <= limit]
-    dropped = [sanitize_filename(u.filename) for u in uploads if len(u.content) > limit]
-    return kept, dropped
-
-
-def _record(
-    record: RawMessage, ticket: Ticket | None, sender: Contact, parsed: ParsedMessage,
-    hidden: bool, mailbox: Mailbox | None, own: set[str], message: Incoming,
-) -> Event:
-    flags = message.flags
-    with transaction.atomic():
-        if ticket is not None:
-            event = reply_to_ticket(
-                ticket=ticket, author_contact=sender, hidden=hidden, body=message.body,
-                body_html=message.body_html, channel=Channel.EMAIL, language=message.language,
-                message_id=message.message_id, full_text=message.full_text,
-                attachments=message.attachments, flags=flags,
-            )
-        else:
-            new = open_ticket(
-                requester=sender, subject=strip_subject(parsed.subject) or _("(no subject)"),
-                # The envelope recipients are us (whatever addresses we are reached at).
-                cc=_cc_contacts(parsed, sender, own | {a.lower() for a in record.envelope_to}),
-                team=mailbox.team if mailbox else None,
-                spam=SPAM in flags, body=message.body, body_html=message.body_html,
-                channel=Channel.EMAIL, language=message.language, message_id=message.message_id,
-                full_text=message.full_text, attachments=message.attachments, flags=flags,
-            )
-            event = new.events.get()
-            if mailbox is not None and mailbox.auto_acknowledge and not (
-                noise.wants_no_automatic_answer(flags) or SPAM in flags
-            ):
-                from heedful.mail.outbound import queue_acknowledgement
-
-                queue_acknowledgement(ticket=new, mailbox=mailbox, to=sender)
-        _finish(record, RawMessage.State.PROCESSED, event)
-    return event
-
-
-def _finish(record: RawMessage, state: str, event: Event | None) -> None:
-    RawMessage.objects.filter(pk=record.pk).update(
-        state=state, event=event, ticket=event.ticket if event else None,
-        processed_at=timezone.now(), error="",
-    )
-
-
-def process_raw(raw_id: int) -> str:
-    record = RawMessage.objects.select_related("mailbox").filter(pk=raw_id).first()
-    if record is None or record.state != RawMessage.State.PENDING:
-        return "skipped"
-    try:
-        event = process(record)
-    except Exception as problem:
-        # Whatever went wrong, the raw bytes stay and an agent can still read them.
-        logger.exception("could not process raw message %s", raw_id)
-        return _keep_unparsed(record, problem)
-    return "processed" if event else "duplicate"
+def _finish(rows: list[tuple[RawMessage, str, Event | None]]) -> None:
+    now = timezone.now()
+    values = []
+    for record, state, event in rows:
+        record.state, record.event, record.processed_at, record.error = state, event, now, ""
+        record.ticket = event.ticket if event is not None else None
+        values.append((state, event.pk if event else None, record.ticket_id, now, record.pk))
+    # One prepared statement sent for every row (pipelined by the driver): Django's bulk_update
+    # builds a CASE per column and row, which cost more than the rest of the batch together.
+    table = connection.ops.quote_name(RawMessage._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {table} SET state = %s, event_id = %s, ticket_id = %s, processed_at = %s, "  # noqa: S608
+            "error = '' WHERE id = %s",
+            [(s, e, t, connection.ops.adapt_datetimefield_value(at), pk) for s, e, t, at, pk in values],
+        )
 
 
 def _keep_unparsed(record: RawMessage, problem: Exception) -> str:
-    """Store a message that defeated the pipeline as a ticket showing its raw text."""
-    if record.message_id and _already_recorded(record.message_id):
-        _finish(record, RawMessage.State.DUPLICATE, None)
-        return "duplicate"
+    """Store a message that defeated the pipeline as a ticket showing its raw text; when even
+    that fails (its stored bytes unreadable, say), mark it failed with the reason."""
+    try:
+        with transaction.atomic():
+            return _open_unparsed(record, problem)
+    except Exception as second:
+        logger.exception("could not keep raw message %s as text", record.pk)
+        RawMessage.objects.filter(pk=record.pk).update(
+            state=RawMessage.State.FAILED, error=f"{problem}; then: {second}"[:2000],
+            processed_at=timezone.now())
+        return FAILED
+
+
+def _open_unparsed(record: RawMessage, problem: Exception) -> str:
+    if record.message_id and _recorded({record.message_id}):
+        _finish([(record, RawMessage.State.DUPLICATE, None)])
+        return DUPLICATE
     raw = read_raw(record)
     text = decode_bytes(raw[:200_000], "utf-8").replace("\x00", "")  # PostgreSQL text holds no NUL
     with transaction.atomic():
         try:
-            sender = get_or_create_contact_for_email(record.envelope_from or "unknown@invalid.example")
+            sender = get_or_create_contact_for_email(record.envelope_from or UNKNOWN_SENDER)
         except HeedfulError:  # an envelope sender that is no address
-            sender = get_or_create_contact_for_email("unknown@invalid.example")
+            sender = get_or_create_contact_for_email(UNKNOWN_SENDER)
         ticket = open_ticket(
             requester=sender, subject=_("Message that could not be read"),
             body=text or _("(empty message)"), channel=Channel.EMAIL, flags=["unparsed"],
-            message_id=record.message_id,
+            message_id=record.message_id, enforce_required=False,
         )
         RawMessage.objects.filter(pk=record.pk).update(
             state=RawMessage.State.FAILED, error=str(problem)[:2000], ticket=ticket,
             event=ticket.events.first(), processed_at=timezone.now())
-    return "failed"
+    return FAILED

@@ -17,8 +17,8 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from heedful.mail.models import Mailbox
-from heedful.mail.tasks import fetch_mailbox
+from heedful.mail.models import Mailbox, RawMessage
+from heedful.mail.tasks import fetch_mailbox, process_pending_mail
 
 READY = "READY"
 RUNNING = "RUNNING"
@@ -85,3 +85,26 @@ def _next_run() -> Any:
 def _drop_extra(jobs: list[DBTaskResult]) -> None:
     if len(jobs) > 1:
         DBTaskResult.objects.filter(pk__in=[job.pk for job in jobs[1:]], status=READY).delete()
+
+
+def schedule_mail_processing(*, delay_seconds: float = 0) -> bool:
+    """Queue a processing job unless one is already waiting to start: any number of accepted
+    messages share it, so intake pays one indexed read per message instead of a job each. A job
+    that is running does not count, as it may have looked for pending messages already.
+    Returns whether a job was queued."""
+    waiting = DBTaskResult.objects.ready().filter(
+        task_path=process_pending_mail.module_path, queue_name="mail").exists()
+    if waiting and not delay_seconds:
+        return False
+    task = process_pending_mail
+    if delay_seconds:
+        task = task.using(run_after=timezone.now() + timedelta(seconds=delay_seconds))
+    task.enqueue()
+    return True
+
+
+def ensure_mail_processing() -> bool:
+    """At worker start: pick up raw messages left pending (a crash, or a job queued by hand)."""
+    if RawMessage.objects.filter(state=RawMessage.State.PENDING).exists():
+        return schedule_mail_processing()
+    return False

@@ -65,11 +65,21 @@ def rule_score(parsed: ParsedMessage, text: str) -> tuple[float, list[str]]:
 
 def bayes_score(words: list[str]) -> float:
     """Log-odds of spam from learned counts, clipped to [-5, 5]; 0 before any training."""
-    counts = {t.token: t for t in SpamToken.objects.filter(token__in=[*words, SPAM_DOCS, HAM_DOCS])}
+    return bayes_scores([words])[0]
+
+
+def bayes_scores(documents: list[list[str]]) -> list[float]:
+    """bayes_score for many messages with one read of the learned counts."""
+    wanted = {word for words in documents for word in words} | {SPAM_DOCS, HAM_DOCS}
+    counts = {t.token: t for t in SpamToken.objects.filter(token__in=wanted)}
     spam_docs = counts[SPAM_DOCS].spam if SPAM_DOCS in counts else 0
     ham_docs = counts[HAM_DOCS].ham if HAM_DOCS in counts else 0
     if spam_docs < 5 or ham_docs < 5:
-        return 0.0
+        return [0.0 for _words in documents]
+    return [_log_odds(words, counts, spam_docs, ham_docs) for words in documents]
+
+
+def _log_odds(words: list[str], counts: dict[str, SpamToken], spam_docs: int, ham_docs: int) -> float:
     log_odds = math.log(spam_docs / ham_docs)
     for word in words:
         token = counts.get(word)
@@ -82,11 +92,19 @@ def bayes_score(words: list[str]) -> float:
 
 
 def score_message(parsed: ParsedMessage, text: str) -> Verdict:
-    rules, reasons = rule_score(parsed, text)
-    learned = bayes_score(tokens_of(parsed, text))
-    if learned > 1:
-        reasons.append("resembles mail agents marked as spam")
-    return Verdict(score=rules + learned, reasons=reasons)
+    return score_messages([(parsed, text)])[0]
+
+
+def score_messages(messages: list[tuple[ParsedMessage, str]]) -> list[Verdict]:
+    """Rules and the learned classifier for many messages, with one read of the counts."""
+    learned = bayes_scores([tokens_of(parsed, text) for parsed, text in messages])
+    verdicts = []
+    for (parsed, text), bayes in zip(messages, learned, strict=True):
+        rules, reasons = rule_score(parsed, text)
+        if bayes > 1:
+            reasons.append("resembles mail agents marked as spam")
+        verdicts.append(Verdict(score=rules + bayes, reasons=reasons))
+    return verdicts
 
 
 def learn(words: list[str], *, spam: bool) -> None:

@@ -6,6 +6,20 @@ from django_tasks import task
 
 
 @task(queue_name="mail")
+def process_pending_mail() -> dict[str, int]:
+    """Record every pending raw message, a batch per transaction (intake queues this job when
+    none is waiting, so one job serves any number of messages)."""
+    from heedful.mail.processing import WAITING, process_pending
+    from heedful.mail.scheduling import schedule_mail_processing
+
+    outcomes = process_pending()
+    if outcomes.get(WAITING):
+        # Some answer a message another worker was recording: look again in a moment.
+        schedule_mail_processing(delay_seconds=1)
+    return outcomes
+
+
+@task(queue_name="mail")
 def process_raw_message(raw_id: int) -> str:
     from heedful.mail.processing import process_raw
 
