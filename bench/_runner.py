@@ -16,10 +16,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def run_children(
     script: str, databases: list[str], *, data_dir: Path, sqlite_name: str, pg_url: str,
-    extra_env: dict[str, str] | None = None,
+    extra_env: dict[str, str] | None = None, extra_args: list[str] | None = None,
 ) -> dict[str, Any]:
-    """Run `script --child DB <the parent's arguments>` once per database, each with its own
-    data dir under `data_dir`, and collect the JSON each prints."""
+    """Run `script --child DB <the parent's arguments> <extra_args>` once per database, each
+    with its own data dir under `data_dir`, and collect the JSON each prints."""
     results: dict[str, Any] = {}
     for database in databases:
         directory = data_dir / database
@@ -33,7 +33,7 @@ def run_children(
             "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
             **(extra_env or {}),
         }
-        child = [sys.executable, script, "--child", database, *sys.argv[1:]]
+        child = [sys.executable, script, "--child", database, *sys.argv[1:], *(extra_args or [])]
         done = subprocess.run(child, env=env, stdout=subprocess.PIPE, text=True, check=False)
         if done.returncode != 0:
             results[database] = {"error": f"child exited with {done.returncode}; see stderr"}

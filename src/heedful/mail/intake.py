@@ -10,12 +10,15 @@ duplicate on retry.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
+from django.core.files.storage import FileSystemStorage, default_storage
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
@@ -66,14 +69,10 @@ def accept_raw(
 
     check_size(len(raw))
     digest = hashlib.sha256(raw).hexdigest()
-    existing = RawMessage.objects.filter(sha256=digest).first()
-    if existing is not None:
-        return Accepted(existing, duplicate=True)
+    # No look-up first: the same bytes again are rare, and then the file is already there and
+    # the unique sha256 refuses the row.
     name = raw_storage_name(digest)
-    if not default_storage.exists(name):
-        saved = default_storage.save(name, ContentFile(raw))
-        if saved != name:  # another process stored the same bytes a moment ago
-            default_storage.delete(saved)
+    store_raw(name, raw)
     try:
         with transaction.atomic():
             record = RawMessage.objects.create(
@@ -85,6 +84,39 @@ def accept_raw(
     except IntegrityError:
         return Accepted(RawMessage.objects.get(sha256=digest), duplicate=True)
     return Accepted(record, duplicate=False)
+
+
+def store_raw(name: str, raw: bytes) -> None:
+    """Write the bytes under `name` so that they survive a crash of the machine, not only of
+    the process, before the message is acknowledged."""
+    if not isinstance(default_storage, FileSystemStorage):
+        if not default_storage.exists(name):  # object stores answer once the object is durable
+            saved = default_storage.save(name, ContentFile(raw))
+            if saved != name:  # another process stored the same bytes a moment ago
+                default_storage.delete(saved)
+        return
+    path = Path(default_storage.path(name))
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # A unique temporary name, then an atomic rename: a reader never sees half a message, and
+    # two processes storing the same bytes both end with the same whole file.
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(raw)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)  # the rename itself must reach the disk too
+    finally:
+        os.close(directory)
 
 
 def read_raw(record: RawMessage) -> bytes:

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from heedful.core.errors import HeedfulError
+from heedful.core.locks import hold_until_commit
 from heedful.mail import noise, spam
 from heedful.mail.addresses import is_own_address, mailbox_for_recipients, own_addresses
 from heedful.mail.intake import read_raw
@@ -56,6 +57,7 @@ class Plan:
     sender_key: str  # the sender's normalised address
     mailbox: Mailbox | None
     hidden: bool
+    flags: list[str]
     ticket: Ticket | None = None
     opener: Plan | None = None
     cc: list[tuple[str, str]] = field(default_factory=list)  # (address, name) of new participants
@@ -150,36 +152,45 @@ def _record_one(item: Understood) -> str:
 
 # ----------------------------------------------------------------------------------- batch
 def _record_all(items: list[Understood]) -> dict[int, str]:
+    # Workers understand their batches in parallel but record them one at a time: a batch then
+    # sees everything recorded before it (threads, contacts), and two batches never wait on each
+    # other's new contacts, ticket numbers and ticket rows in opposite orders (a deadlock).
+    hold_until_commit("heedful.mail.record")
     outcomes: dict[int, str] = {}
+    # Flags of this attempt only: a batch that fails is planned again, one message at a time.
     verdicts = spam.score_messages([(item.parsed, item.full_text) for item in items])
-    for item, verdict in zip(items, verdicts, strict=True):
-        if verdict.is_spam:
-            item.flags.append(SPAM)
+    flags = [[*item.flags, *([SPAM] if verdict.is_spam else [])]
+             for item, verdict in zip(items, verdicts, strict=True)]
     mailboxes = list(Mailbox.objects.select_related("team"))  # one read for every use below
     own = own_addresses(mailboxes)
     recorded = _recorded({item.message_id for item in items if item.message_id})
     senders = _senders(items)
     matches = find_tickets([(item.parsed, item.recipients) for item in items])
     participants = participants_of([m.ticket.pk for m in matches if m is not None])
-    waiting = _answers_to_unrecorded(items, recorded)
+    waiting = _answers_to_unrecorded([item for item, match in zip(items, matches, strict=True)
+                                      if match is None], items)
 
     plans: list[Plan] = []
     by_message_id: dict[str, Plan] = {}
+    waiting_ids: set[str] = set()
     finished: list[tuple[RawMessage, str, Event | None]] = []
-    for item, (sender, sender_key), match in zip(items, senders, matches, strict=True):
+    for item, item_flags, (sender, sender_key), match in zip(items, flags, senders, matches, strict=True):
         record = item.record
         if item.message_id and (item.message_id in recorded or item.message_id in by_message_id):
             finished.append((record, RawMessage.State.DUPLICATE, None))
             outcomes[record.pk] = DUPLICATE
             continue
         earlier = _earlier_in_batch(item.parsed, by_message_id)
-        if earlier is None and match is None and record.pk in waiting:
+        answers_waiting = bool(waiting_ids & set(reference_ids(item.parsed)))
+        if earlier is None and match is None and (record.pk in waiting or answers_waiting):
             outcomes[record.pk] = WAITING  # stays pending; the next claim takes it
+            if item.message_id:
+                waiting_ids.add(item.message_id)  # and so does whatever answers it
             continue
-        plan = _plan(item, sender, sender_key, mailboxes, own, match.ticket if match else None,
-                     earlier, participants)
+        plan = _plan(item, item_flags, sender, sender_key, mailboxes, own,
+                     match.ticket if match else None, earlier, participants)
         plans.append(plan)
-        if item.message_id and SPAM not in item.flags:  # nothing joins a spam message's ticket
+        if item.message_id and SPAM not in plan.flags:  # nothing joins a spam message's ticket
             by_message_id[item.message_id] = plan
 
     openers = [plan for plan in plans if plan.opens]
@@ -201,16 +212,18 @@ def _record_all(items: list[Understood]) -> dict[int, str]:
 
 
 def _plan(
-    item: Understood, sender: Contact, sender_key: str, mailboxes: list[Mailbox], own: set[str],
+    item: Understood, flags: list[str], sender: Contact, sender_key: str, mailboxes: list[Mailbox],
+    own: set[str],
     matched: Ticket | None, earlier: Plan | None, participants: dict[int, set[int]],
 ) -> Plan:
-    parsed, flags, record = item.parsed, item.flags, item.record
+    parsed, record = item.parsed, item.record
     mailbox = record.mailbox or mailbox_for_recipients(item.recipients, mailboxes)
     if parsed.sender and is_own_address(parsed.sender.email, own):
         flags.append(noise.AUTO_SUBMITTED)  # our own mail coming back: record, never answer
     hidden = bool({noise.AUTO_SUBMITTED, noise.BOUNCE} & set(flags))
     bounced = _record_bounce(parsed, item.raw) if noise.BOUNCE in flags else None
-    plan = Plan(item=item, sender=sender, sender_key=sender_key, mailbox=mailbox, hidden=hidden)
+    plan = Plan(item=item, sender=sender, sender_key=sender_key, mailbox=mailbox, hidden=hidden,
+                flags=flags)
     if bounced is not None:
         plan.ticket = bounced.ticket
         return plan
@@ -261,17 +274,23 @@ def _earlier_in_batch(parsed: ParsedMessage, by_message_id: dict[str, Plan]) -> 
     return max(earlier, key=lambda plan: plan.item.record.pk) if earlier else None
 
 
-def _answers_to_unrecorded(items: list[Understood], recorded: set[str]) -> set[int]:
-    """Raw ids of messages answering a message that is stored but not recorded yet and not in
-    this batch: another worker holds it, and threading must wait for it."""
-    in_batch = {item.message_id for item in items if item.message_id}
-    unresolved = {ref for item in items for ref in reference_ids(item.parsed)} - recorded - in_batch
+def _answers_to_unrecorded(unmatched: list[Understood], batch: list[Understood]) -> set[int]:
+    """Raw ids of messages answering a message that another worker is recording right now (its
+    raw row is pending and locked): threading must wait for it. A pending original that nobody
+    holds (it arrived after its reply) is not waited for; the reply is recorded as it stands."""
+    if not connection.features.has_select_for_update_skip_locked:
+        return set()  # SQLite: one writer, so no batch is ever half recorded elsewhere
+    in_batch = {item.message_id for item in batch if item.message_id}
+    unresolved = {ref for item in unmatched for ref in reference_ids(item.parsed)} - in_batch
     if not unresolved:
         return set()
-    pending = set(RawMessage.objects.filter(
+    pending = RawMessage.objects.filter(
         message_id__in=unresolved, state=RawMessage.State.PENDING,
-    ).exclude(pk__in=[item.record.pk for item in items]).values_list("message_id", flat=True))
-    return {item.record.pk for item in items if pending & set(reference_ids(item.parsed))}
+    ).exclude(pk__in=[item.record.pk for item in batch])
+    held = set(pending.values_list("message_id", flat=True))
+    if held:
+        held -= set(pending.select_for_update(skip_locked=True).values_list("message_id", flat=True))
+    return {item.record.pk for item in unmatched if held & set(reference_ids(item.parsed))}
 
 
 def _senders(items: list[Understood]) -> list[tuple[Contact, str]]:
@@ -297,10 +316,10 @@ def _ticket_request(plan: Plan, cc_contacts: dict[str, Contact]) -> TicketReques
     return TicketRequest(
         requester=plan.sender, subject=strip_subject(item.parsed.subject) or _("(no subject)"),
         cc=[c for c in dict.fromkeys(cc) if c.pk != plan.sender.pk],
-        team=plan.mailbox.team if plan.mailbox else None, spam=SPAM in item.flags,
+        team=plan.mailbox.team if plan.mailbox else None, spam=SPAM in plan.flags,
         body=item.body, body_html=item.body_html, channel=Channel.EMAIL, language=item.language,
         message_id=item.message_id, full_text=item.full_text, attachments=item.attachments,
-        flags=item.flags, enforce_required=False,
+        flags=plan.flags, enforce_required=False,
     )
 
 
@@ -312,12 +331,12 @@ def _new_message(plan: Plan) -> NewMessage:
         ticket=ticket, author_contact=plan.sender, hidden=plan.hidden, body=item.body,
         body_html=item.body_html, channel=Channel.EMAIL, language=item.language,
         message_id=item.message_id, full_text=item.full_text, attachments=item.attachments,
-        flags=item.flags,
+        flags=plan.flags,
     )
 
 
 def _acknowledge(plan: Plan) -> None:
-    flags = plan.item.flags
+    flags = plan.flags
     if plan.mailbox is None or not plan.mailbox.auto_acknowledge or plan.event is None:
         return
     if noise.wants_no_automatic_answer(flags) or SPAM in flags:

@@ -21,8 +21,8 @@ from heedful.core.errors import ErrorCode, HeedfulError, Invalid
 from heedful.people.models import Contact, Team
 from heedful.tickets import notify
 from heedful.tickets.attachments import Upload, store_attachments_many
-from heedful.tickets.custom_fields import clean_custom_fields
-from heedful.tickets.models import Channel, Event, Tag, Ticket
+from heedful.tickets.custom_fields import active_definitions, clean_custom_fields
+from heedful.tickets.models import Channel, CustomFieldDefinition, Event, Tag, Ticket
 from heedful.tickets.status import check_transition, is_reopen
 from heedful.tickets.tags import normalize_tags
 from heedful.tickets.timeline import append_event, build_event, change_event
@@ -81,7 +81,9 @@ def open_ticket(**request: Any) -> Ticket:
     return open_tickets([TicketRequest(**request)])[0].ticket
 
 
-def _checked(request: TicketRequest) -> tuple[str, dict[str, Any], list[str]]:
+def _checked(
+    request: TicketRequest, definitions: dict[str, CustomFieldDefinition] | None,
+) -> tuple[str, dict[str, Any], list[str]]:
     subject = check_subject(request.subject)
     check_body(request.body, request.body_html)
     if request.priority not in Ticket.Priority.values:
@@ -91,7 +93,8 @@ def _checked(request: TicketRequest) -> tuple[str, dict[str, Any], list[str]]:
     fields: dict[str, Any] = {}
     if request.custom_fields or request.enforce_required:
         fields = clean_custom_fields(request.custom_fields or {}, customer=request.customer_form,
-                                     enforce_required=request.enforce_required)
+                                     enforce_required=request.enforce_required,
+                                     definitions=definitions)
     return subject, fields, normalize_tags(request.tags)
 
 
@@ -100,7 +103,9 @@ def open_tickets(requests: list[TicketRequest]) -> list[Event]:
     statements however many there are (a mail batch, a bulk import). Returns the first events,
     in order; `event.ticket` is the new ticket. Any invalid request raises before anything is
     written."""
-    checked = [_checked(request) for request in requests]
+    needs_fields = any(request.custom_fields or request.enforce_required for request in requests)
+    definitions = active_definitions() if needs_fields else None
+    checked = [_checked(request, definitions) for request in requests]
     if not requests:
         return []
     with transaction.atomic():
@@ -234,7 +239,9 @@ def _plan_message(ticket: Ticket, message: NewMessage, changed: set[str]) -> tup
     writes both)."""
     now = message.at or timezone.now()
     contact, user, public = message.author_contact, message.author_user, message.public
-    if contact is not None and ticket.status == S.CLOSED:
+    # A closed ticket takes no new words from the customer; what is only recorded there (an
+    # auto-reply, a bounce, mail held for review) is still kept.
+    if contact is not None and ticket.status == S.CLOSED and not message.hidden:
         raise HeedfulError(
             ErrorCode.INVALID_TRANSITION,
             _("This ticket is closed. Please open a new request; we will link them."),

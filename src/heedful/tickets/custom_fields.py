@@ -69,12 +69,18 @@ def _coerce(definition: CustomFieldDefinition, value: Any) -> Any:
     raise ValueError(_("Unsupported field type."))
 
 
+def active_definitions() -> dict[str, CustomFieldDefinition]:
+    """The active field definitions by key: read once when checking many tickets."""
+    return {d.key: d for d in CustomFieldDefinition.objects.filter(active=True)}
+
+
 def clean_custom_fields(
     values: dict[str, Any],
     *,
     existing: dict[str, Any] | None = None,
     customer: bool = False,
     enforce_required: bool = False,
+    definitions: dict[str, CustomFieldDefinition] | None = None,
 ) -> dict[str, Any]:
     """Merge `values` into `existing` after checking every key and type.
 
@@ -83,7 +89,8 @@ def clean_custom_fields(
     """
     if not isinstance(values, dict):
         raise HeedfulError(ErrorCode.INVALID, _("Custom fields must be an object."))
-    definitions = {d.key: d for d in CustomFieldDefinition.objects.filter(active=True)}
+    if definitions is None:
+        definitions = active_definitions()
     errors: dict[str, list[str]] = {}
     result = dict(existing or {})
     for key, value in values.items():
