@@ -199,11 +199,10 @@ def _record_all(items: list[Understood]) -> dict[int, str]:
     opened = open_tickets([_ticket_request(plan, cc_contacts) for plan in openers])
     for plan, event in zip(openers, opened, strict=True):
         plan.event, plan.ticket = event, event.ticket
+        _acknowledge(plan)  # before any reply of this batch, as if each had come alone
     events = add_messages([_new_message(plan) for plan in appended])
     for plan, event in zip(appended, events, strict=True):
         plan.event = event
-    for plan in openers:
-        _acknowledge(plan)
     for plan in plans:
         finished.append((plan.item.record, RawMessage.State.PROCESSED, plan.event))
         outcomes[plan.item.record.pk] = PROCESSED
