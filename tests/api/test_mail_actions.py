@@ -30,6 +30,7 @@ def test_marking_spam_moves_the_ticket_to_the_spam_queue(api: ApiClient, ticket:
     assert response.json() == {"id": ticket.pk, "spam": True}
     assert SpamToken.objects.get(token=SPAM_DOCS).spam == 1
     assert [t["id"] for t in api.get("/tickets", {"queue": "spam"}).json()["results"]] == [ticket.pk]
+    assert api.get(f"/tickets/{ticket.pk}").json()["spam"] is True
     assert api.get("/tickets", {"queue": "all"}).json()["results"] == []
 
 

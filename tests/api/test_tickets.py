@@ -36,8 +36,9 @@ def test_list_tickets_answers_results_and_next_cursor(api: ApiClient, ticket: An
     assert set(row) == {
         "id", "number", "subject", "status", "priority", "channel", "requester", "organization",
         "participants", "assignee", "team", "tags", "language", "custom_fields", "created_at",
-        "updated_at", "solved_at", "closed_at", "merged_into",
+        "updated_at", "solved_at", "closed_at", "merged_into", "spam",
     }
+    assert row["spam"] is False
 
 
 def test_create_ticket_for_existing_requester(api: ApiClient, contact: Any, agent: Any) -> None:

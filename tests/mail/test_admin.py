@@ -60,3 +60,27 @@ def test_retry_action_sends_a_failed_outbound_message_again(admin_client, ticket
     outbound.refresh_from_db()
     assert outbound.state == OutboundMessage.State.SENT
     assert any("Unplug it." in message.body for message in mailoutbox)
+
+
+def test_reprocessing_a_message_that_failed_records_it_on_a_ticket_of_its_own(
+        admin_client, run_tasks, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("threading exploded")
+
+    with monkeypatch.context() as patch:
+        patch.setattr("heedful.mail.processing.find_tickets", broken)
+        record = accept_raw(raw_mail(subject="Printer on fire"), via=RawMessage.Via.HTTP).raw
+        run_tasks()
+    record.refresh_from_db()
+    assert record.state == RawMessage.State.FAILED
+    fallback = record.ticket
+
+    admin_client.post("/admin/mail/rawmessage/", {
+        "action": "reprocess", "_selected_action": [record.pk]}, follow=True)
+    run_tasks()
+
+    record.refresh_from_db()
+    assert record.state == RawMessage.State.PROCESSED, record.error
+    assert record.ticket != fallback and record.ticket.subject == "Printer on fire"
+    assert record.event.message_id == record.message_id != ""
+    assert fallback.events.get().message_id == ""  # the raw-text copy stays, without the id

@@ -58,6 +58,7 @@ class TicketOut(Schema):
     solved_at: datetime.datetime | None
     closed_at: datetime.datetime | None
     merged_into: int | None = Field(description="Id of the ticket this one was merged into.")
+    spam: bool = Field(description="Suspected spam: shown in the spam view, kept out of the others.")
 
 
 class TicketList(Schema):
@@ -201,7 +202,7 @@ def ticket_out(ticket: Ticket) -> TicketOut:
         tags=sorted(t.name for t in ticket.tags.all()), language=ticket.language,
         custom_fields=ticket.custom_fields or {}, created_at=ticket.created_at,
         updated_at=ticket.updated_at, solved_at=ticket.solved_at, closed_at=ticket.closed_at,
-        merged_into=ticket.merged_into_id,
+        merged_into=ticket.merged_into_id, spam=ticket.spam,
     )
 
 

@@ -16,6 +16,7 @@ from heedful.tickets.models import Event, Ticket
 from heedful.tickets.timeline import change_event
 
 HELD = "held"
+UNPARSED = "unparsed"  # the flag processing puts on a message kept as raw text
 
 
 def accept_held_message(*, event: Event, actor: Any) -> Event:
@@ -88,7 +89,10 @@ def mark_spam(*, ticket: Ticket, actor: Any, spam: bool) -> Ticket:
 
 def reprocess_raw_message(*, record: Any) -> bool:
     """Run a message that failed to parse through processing again (after an upgrade, say).
-    Returns False when it is not in the failed state."""
+    Returns False when it is not in the failed state.
+
+    The "could not be read" ticket made for it stays, but gives up the message's Message-ID:
+    otherwise the second run would find it on a timeline and call the message a duplicate."""
     from heedful.mail.models import RawMessage
     from heedful.mail.tasks import process_raw_message
 
@@ -96,6 +100,9 @@ def reprocess_raw_message(*, record: Any) -> bool:
         updated = RawMessage.objects.filter(pk=record.pk, state=RawMessage.State.FAILED).update(
             state=RawMessage.State.PENDING, error="")
         if updated:
+            fallback = Event.objects.filter(pk=record.event_id, kind=Event.Kind.MESSAGE_IN).first()
+            if fallback is not None and UNPARSED in fallback.flags:
+                Event.objects.filter(pk=fallback.pk).update(message_id="")
             process_raw_message.enqueue(raw_id=record.pk)
     return bool(updated)
 

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from heedful.core.errors import HeedfulError
 from heedful.core.locks import hold_until_commit
 from heedful.mail import noise, spam
+from heedful.mail.actions import UNPARSED
 from heedful.mail.addresses import is_own_address, mailbox_for_recipients, own_addresses
 from heedful.mail.intake import read_raw
 from heedful.mail.models import Mailbox, OutboundMessage, RawMessage
@@ -412,7 +413,7 @@ def _open_unparsed(record: RawMessage, problem: Exception) -> str:
             sender = get_or_create_contact_for_email(UNKNOWN_SENDER)
         ticket = open_ticket(
             requester=sender, subject=_("Message that could not be read"),
-            body=text or _("(empty message)"), channel=Channel.EMAIL, flags=["unparsed"],
+            body=text or _("(empty message)"), channel=Channel.EMAIL, flags=[UNPARSED],
             message_id=record.message_id, enforce_required=False,
         )
         RawMessage.objects.filter(pk=record.pk).update(
