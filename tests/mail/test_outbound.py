@@ -331,6 +331,22 @@ def test_mailbox_can_switch_acknowledgements_off(mailbox, sink, run_tasks):
     assert sink.envelopes == [] and acknowledgements() == []
 
 
+def test_mail_to_no_configured_mailbox_is_acknowledged_from_the_default_sender(
+        db, sink, run_tasks, settings):
+    settings.MAIL_ACKNOWLEDGE = True
+    ticket = email_ticket(run_tasks)
+    (message,) = sink.messages()
+    assert message["From"].addresses[0].addr_spec == settings.DEFAULT_FROM_EMAIL
+    assert message["To"].addresses[0].addr_spec == "carol@example.org"
+    assert f"#{ticket.number}" in text_of(message)
+
+
+def test_acknowledging_mail_to_no_configured_mailbox_can_be_switched_off(db, sink, run_tasks, settings):
+    settings.MAIL_ACKNOWLEDGE = False
+    email_ticket(run_tasks)
+    assert sink.envelopes == [] and acknowledgements() == []
+
+
 @pytest.mark.parametrize("headers", [
     {"Auto-Submitted": "auto-replied"},
     {"Precedence": "bulk"},

@@ -176,6 +176,9 @@ MAIL_MAX_BYTES = env.integer("MAIL_MAX_BYTES", 40 * 1024 * 1024)
 # A reply from someone who is not on the ticket: "hold" for an agent, or "new_ticket".
 MAIL_STRANGER_REPLIES = env.string("MAIL_STRANGER_REPLIES", "hold")
 MAIL_SPAM_THRESHOLD = float(env.string("MAIL_SPAM_THRESHOLD", "5"))
+# Acknowledge new tickets from mail that reached no configured mailbox (each mailbox has its own
+# switch), so that a fresh install answers too.
+MAIL_ACKNOWLEDGE = env.boolean("MAIL_ACKNOWLEDGE", True)
 # At most this many automatic acknowledgements per sender address per hour.
 MAIL_ACK_PER_SENDER_PER_HOUR = env.integer("MAIL_ACK_PER_SENDER_PER_HOUR", 3)
 MAIL_INTAKE_TOKEN = env.string("MAIL_INTAKE_TOKEN", "")

@@ -106,12 +106,14 @@ def _queue(event: Event) -> OutboundMessage | None:
     return outbound
 
 
-def queue_acknowledgement(*, ticket: Ticket, mailbox: Mailbox, to: Contact) -> Event | None:
+def queue_acknowledgement(*, ticket: Ticket, mailbox: Mailbox | None, to: Contact) -> Event | None:
     """The automatic "we got your request" mail, in the customer's language, at most a few per
     sender per hour, never to one of our own addresses (two help desks must not answer each
-    other forever), and only when the mailbox acknowledges at all."""
+    other forever), and only when the mailbox acknowledges at all (mail that reached no
+    configured mailbox follows HEEDFUL_MAIL_ACKNOWLEDGE)."""
+    wanted = mailbox.auto_acknowledge if mailbox is not None else settings.MAIL_ACKNOWLEDGE
     address = to.primary_email.lower()
-    if not address or not mailbox.auto_acknowledge or is_own_address(address, own_addresses()):
+    if not address or not wanted or is_own_address(address, own_addresses()):
         return None
     since = timezone.now() - datetime.timedelta(hours=1)
     if AcknowledgementLog.objects.filter(address=address, sent_at__gte=since).count() >= (

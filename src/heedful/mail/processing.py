@@ -337,7 +337,8 @@ def _new_message(plan: Plan) -> NewMessage:
 
 def _acknowledge(plan: Plan) -> None:
     flags = plan.flags
-    if plan.mailbox is None or not plan.mailbox.auto_acknowledge or plan.event is None:
+    wanted = plan.mailbox.auto_acknowledge if plan.mailbox else settings.MAIL_ACKNOWLEDGE
+    if not wanted or plan.event is None:
         return
     if noise.wants_no_automatic_answer(flags) or SPAM in flags:
         return
