@@ -174,6 +174,29 @@ def test_a_batch_size_of_2_still_records_all_5_messages(mailbox, settings, run_t
     assert ready_processing_jobs() == 0
 
 
+def test_a_flood_of_mail_is_recorded_in_several_jobs_so_other_jobs_get_their_turn(mailbox, settings):
+    settings.MAIL_BATCH_SIZE = 2
+    records = [accept(raw_mail(sender=f"c{i}@example.org", subject=f"Question {i}")) for i in range(5)]
+    DBTaskResult.objects.all().delete()
+    assert process_pending(max_batches=2) == {"processed": 4, "more": 1}
+    assert [r.state for r in fresh(*records)] == [State.PROCESSED] * 4 + [State.PENDING]
+
+    process_pending_mail.call()  # the job: stops after its batches and queues the next one
+    assert fresh(records[-1])[0].state == State.PROCESSED
+    assert ready_processing_jobs() == 0  # nothing more was pending, so no job was queued
+
+
+def test_a_job_that_stops_with_mail_left_queues_the_next_one(mailbox, settings, monkeypatch):
+    records = [accept(raw_mail(sender=f"c{i}@example.org", subject=f"Question {i}")) for i in range(3)]
+    DBTaskResult.objects.all().delete()
+    settings.MAIL_BATCH_SIZE = 1
+    real = processing.process_pending
+    monkeypatch.setattr(processing, "process_pending", lambda: real(max_batches=1))
+    process_pending_mail.call()
+    assert [r.state for r in fresh(*records)] == [State.PROCESSED, State.PENDING, State.PENDING]
+    assert ready_processing_jobs() == 1
+
+
 # ------------------------------------------------------------------------------ failures
 @pytest.fixture
 def poison(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:

@@ -70,11 +70,16 @@ class Plan:
 
 
 # ------------------------------------------------------------------------------------- jobs
-def process_pending(limit: int | None = None) -> dict[str, int]:
-    """Claim pending raw messages and record them, batch after batch, until none is left.
+MORE = "more"  # in process_pending's totals: it stopped at max_batches with mail still pending
+
+
+def process_pending(limit: int | None = None, *, max_batches: int = 20) -> dict[str, int]:
+    """Claim pending raw messages and record them, batch after batch, until none is left or
+    `max_batches` are done (then `totals["more"]` is 1: the caller queues a new job, so that
+    a flood of mail does not keep a worker from its other jobs, such as sending replies).
     Returns how many ended in each outcome."""
     totals: dict[str, int] = {}
-    while True:
+    for _round in range(max_batches):
         with transaction.atomic():
             claimed = _claim(limit or settings.MAIL_BATCH_SIZE)
             outcomes = process_batch(claimed) if claimed else {}
@@ -82,6 +87,8 @@ def process_pending(limit: int | None = None) -> dict[str, int]:
             totals[outcome] = totals.get(outcome, 0) + 1
         if not claimed or all(o == WAITING for o in outcomes.values()):
             return totals
+    totals[MORE] = 1
+    return totals
 
 
 def _claim(limit: int) -> list[RawMessage]:

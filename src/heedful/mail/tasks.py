@@ -9,11 +9,13 @@ from django_tasks import task
 def process_pending_mail() -> dict[str, int]:
     """Record every pending raw message, a batch per transaction (intake queues this job when
     none is waiting, so one job serves any number of messages)."""
-    from heedful.mail.processing import WAITING, process_pending
+    from heedful.mail.processing import MORE, WAITING, process_pending
     from heedful.mail.scheduling import schedule_mail_processing
 
     outcomes = process_pending()
-    if outcomes.get(WAITING):
+    if outcomes.get(MORE):
+        schedule_mail_processing()  # behind whatever else is queued, then on with the rest
+    elif outcomes.get(WAITING):
         # Some answer a message another worker was recording: look again in a moment.
         schedule_mail_processing(delay_seconds=1)
     return outcomes
