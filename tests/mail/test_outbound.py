@@ -297,6 +297,18 @@ def test_acknowledgement_is_automatic_and_says_so(acknowledging, sink, run_tasks
     assert f"#{ticket.number}" in text_of(message)
 
 
+def test_acknowledgement_answers_the_first_message_when_a_second_came_before_it_was_sent(
+        acknowledging, sink, run_tasks):
+    accept_raw(raw_mail(message_id="<first@client.example>"), via=RawMessage.Via.SMTP)
+    accept_raw(raw_mail(subject="Re: Printer on fire", message_id="<second@client.example>",
+                        in_reply_to="<first@client.example>", references="<first@client.example>"),
+               via=RawMessage.Via.SMTP)
+    run_tasks()  # one batch: the ticket, its acknowledgement, then the second message
+    (message,) = sink.messages()
+    assert message["In-Reply-To"] == "<first@client.example>"
+    assert "<second@client.example>" not in (message["References"] or "")
+
+
 def test_acknowledgement_is_written_in_the_contacts_language(acknowledging, sink, run_tasks):
     li = make_contact(email="li@example.cn", name="Li Lei", language="zh-hans")
     ticket = email_ticket(run_tasks, sender="Li Lei <li@example.cn>", subject="Printer",

@@ -129,8 +129,11 @@ def queue_acknowledgement(*, ticket: Ticket, mailbox: Mailbox | None, to: Contac
     return event if _queue(event) else None
 
 
-def _references(ticket: Ticket, own: str) -> tuple[str, list[str]]:
-    ids = list(Event.objects.filter(ticket=ticket).exclude(message_id="").exclude(message_id=own)
+def _references(ticket: Ticket, own: str, before: int) -> tuple[str, list[str]]:
+    """In-Reply-To and References from the messages recorded before this one: an acknowledgement
+    answers the first message even when the customer wrote again before it was sent."""
+    ids = list(Event.objects.filter(ticket=ticket, pk__lt=before).exclude(message_id="")
+               .exclude(message_id=own)
                .order_by("created_at", "id").values_list("message_id", "kind"))
     inbound = [m for m, kind in ids if kind == Event.Kind.MESSAGE_IN]
     in_reply_to = inbound[-1] if inbound else (ids[-1][0] if ids else "")
@@ -154,7 +157,7 @@ def build_message(outbound: OutboundMessage) -> EmailMultiAlternatives:
                    else "")
     from_header = formataddr((sender_name, address)) if sender_name else address
     subject = f"Re: {ticket.subject} {tokens.subject_tag(ticket.number)}"
-    in_reply_to, refs = _references(ticket, outbound.message_id)
+    in_reply_to, refs = _references(ticket, outbound.message_id, before=event.pk)
     headers = {
         "Message-ID": outbound.message_id,
         "Reply-To": tokens.reply_address(address, ticket.number),
