@@ -36,6 +36,7 @@ class SinkHandler:
 
     def __init__(self) -> None:
         self.envelopes: list[Any] = []
+        self.peers: list[Any] = []
         self.rcpt_answer = ""
         self.data_answer = ""
 
@@ -50,6 +51,7 @@ class SinkHandler:
         if self.data_answer:
             return self.data_answer
         self.envelopes.append(envelope)
+        self.peers.append(session.peer)  # the client's address and port: one per connection
         return "250 Message accepted for delivery"
 
     def messages(self) -> list[EmailMessage]:
@@ -429,3 +431,64 @@ def test_email_url_smtps_defaults_to_port_465():
 def test_email_url_with_a_bad_scheme_is_refused(url):
     with pytest.raises(env.ConfigError, match="HEEDFUL_EMAIL_URL"):
         env.email(url)
+
+
+# Sending in batches ------------------------------------------------------------------------
+
+
+def test_replies_to_many_tickets_share_one_job_and_one_smtp_connection(mailbox, sink, run_tasks):
+    agent = make_agent()
+    tickets = [make_ticket(requester=make_contact(email=f"c{n}@example.org")) for n in range(5)]
+    for ticket in tickets:
+        agent_reply(ticket, agent, body="On it.")
+    waiting = DBTaskResult.objects.filter(status="READY", task_path__endswith="send_queued_mail")
+    assert waiting.count() == 1
+    run_tasks()
+    assert len(sink.envelopes) == 5 and len(set(sink.peers)) == 1
+    assert set(OutboundMessage.objects.values_list("state", flat=True)) == {OutboundMessage.State.SENT}
+    assert set(OutboundMessage.objects.values_list("attempts", flat=True)) == {1}
+
+
+def test_a_message_that_cannot_be_built_is_retried_and_the_rest_still_go_out(
+        mailbox, sink, run_tasks, monkeypatch):
+    agent = make_agent()
+    broken = agent_reply(make_ticket(requester=make_contact(email="x@example.org")), agent, body="A")
+    fine = agent_reply(make_ticket(requester=make_contact(email="y@example.org")), agent, body="B")
+    real = outbound.build_message
+
+    def build(message: OutboundMessage) -> Any:
+        if message.event_id == broken.pk:
+            raise FileNotFoundError("attachment missing from storage")
+        return real(message)
+
+    monkeypatch.setattr(outbound, "build_message", build)
+    run_tasks()
+    assert OutboundMessage.objects.get(event=fine).state == OutboundMessage.State.SENT
+    stuck = OutboundMessage.objects.get(event=broken)
+    assert stuck.state == OutboundMessage.State.RETRYING and "attachment missing" in stuck.last_error
+
+
+def test_a_message_held_by_another_sender_is_left_to_it(mailbox, sink, run_tasks):
+    reply = agent_reply(make_ticket(), make_agent(), body="On it.")
+    message = OutboundMessage.objects.get(event=reply)
+    OutboundMessage.objects.filter(pk=message.pk).update(
+        state=OutboundMessage.State.SENDING, claimed_at=timezone.now())
+    assert outbound.send(message.pk) == "skipped"
+    run_tasks()
+    assert sink.envelopes == []
+
+
+def test_mail_a_dead_sender_left_is_sent_when_a_worker_starts(mailbox, sink, settings):
+    from datetime import timedelta
+
+    from django.core.management import call_command
+
+    settings.TASK_STALE_SECONDS = 60
+    reply = agent_reply(make_ticket(), make_agent(), body="On it.")
+    message = OutboundMessage.objects.get(event=reply)
+    DBTaskResult.objects.all().delete()  # the sender died with its job
+    OutboundMessage.objects.filter(pk=message.pk).update(
+        state=OutboundMessage.State.SENDING, claimed_at=timezone.now() - timedelta(minutes=5))
+    call_command("heedful_worker", batch=True, interval=0, verbosity=0)
+    message.refresh_from_db()
+    assert message.state == OutboundMessage.State.SENT and len(sink.envelopes) == 1

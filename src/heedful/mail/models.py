@@ -93,6 +93,7 @@ class OutboundMessage(models.Model):
 
     class State(models.TextChoices):
         QUEUED = "queued", _("Queued")
+        SENDING = "sending", _("Sending")
         SENT = "sent", _("Sent")
         RETRYING = "retrying", _("Retrying")
         FAILED = "failed", _("Failed")
@@ -106,11 +107,15 @@ class OutboundMessage(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # When a sender took it (state "sending"): a sender that died leaves it, and it is queued
+    # again once this is older than HEEDFUL_TASK_STALE_SECONDS.
+    claimed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         verbose_name = _("outbound message")
         verbose_name_plural = _("outbound messages")
+        indexes = [models.Index(fields=["state", "id"], name="mail_outbound_state")]
 
     def __str__(self) -> str:
         return f"{self.message_id} ({self.state})"

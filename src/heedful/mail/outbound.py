@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import datetime
+import logging
 import re
 import secrets
 import smtplib
+from dataclasses import dataclass
 from email.utils import formataddr
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
+from django.db import connection, transaction
+from django.db.models import Count, F, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -21,8 +25,9 @@ from heedful.mail.addresses import is_own_address, own_addresses
 from heedful.mail.models import AcknowledgementLog, Mailbox, OutboundMessage, RawMessage
 from heedful.people.models import Contact, ContactIdentity
 from heedful.tickets.models import Channel, Event, Ticket
-from heedful.tickets.timeline import append_event
+from heedful.tickets.timeline import build_event
 
+logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 6
 _MIME_TYPE = re.compile(r"^[a-z0-9][a-z0-9.+-]{0,63}/[a-z0-9][a-z0-9.+-]{0,63}$")
 AUTO_REPLY = "auto_reply"
@@ -51,22 +56,34 @@ def mailbox_for_ticket(ticket: Ticket) -> Mailbox | None:
 
 def recipients_for(ticket: Ticket) -> list[str]:
     """The requester first, then the participants (sent as Cc); never our own addresses."""
-    order = [ticket.requester_id, *ticket.participants.values_list("id", flat=True)]
+    return recipients_for_many([ticket])[ticket.pk]
+
+
+def recipients_for_many(tickets: list[Ticket], *, own: set[str] | None = None) -> dict[int, list[str]]:
+    """recipients_for of each ticket (by id), with one read of participants and addresses."""
+    participants: dict[int, list[int]] = {ticket.pk: [] for ticket in tickets}
+    rows = Ticket.participants.through.objects.filter(ticket_id__in=list(participants)).order_by("id")
+    for ticket_id, contact_id in rows.values_list("ticket_id", "contact_id"):
+        participants[ticket_id].append(contact_id)
+    order = {t.pk: [t.requester_id, *participants[t.pk]] for t in tickets}
     first_email: dict[int, ContactIdentity] = {}
     # One query for everyone's addresses; each contact's oldest e-mail identity is its address.
     for identity in ContactIdentity.objects.filter(
-        contact_id__in=order, kind=ContactIdentity.Kind.EMAIL
+        contact_id__in={c for ids in order.values() for c in ids}, kind=ContactIdentity.Kind.EMAIL
     ).order_by("id"):
         first_email.setdefault(identity.contact_id, identity)
-    own = own_addresses()
-    emails = []
-    for contact_id in order:
-        found = first_email.get(contact_id)
-        if found is None or found.normalized.endswith("@invalid.example"):
-            continue
-        if not is_own_address(found.normalized, own):
-            emails.append(found.value)
-    return list(dict.fromkeys(emails))
+    own = own_addresses() if own is None else own
+    result = {}
+    for ticket_id, contact_ids in order.items():
+        emails = []
+        for contact_id in contact_ids:
+            found = first_email.get(contact_id)
+            if found is None or found.normalized.endswith("@invalid.example"):
+                continue
+            if not is_own_address(found.normalized, own):
+                emails.append(found.value)
+        result[ticket_id] = list(dict.fromkeys(emails))
+    return result
 
 
 def language_for(contact: Contact | None, ticket: Ticket) -> str:
@@ -100,33 +117,79 @@ def _queue(event: Event) -> OutboundMessage | None:
     event.message_id = message_id
     outbound = OutboundMessage.objects.create(
         event=event, mailbox=mailbox, message_id=message_id, recipients=to)
-    from heedful.mail.tasks import send_outbound_message
-
-    send_outbound_message.enqueue(outbound_id=outbound.pk)
+    schedule_sending()
     return outbound
 
 
+@dataclass(frozen=True)
+class Acknowledgement:
+    """An automatic "we got your request" for a new ticket: to `to`, who wrote from `address`,
+    from `mailbox` (None: the default sender)."""
+
+    ticket: Ticket
+    mailbox: Mailbox | None
+    to: Contact
+    address: str
+
+
 def queue_acknowledgement(*, ticket: Ticket, mailbox: Mailbox | None, to: Contact) -> Event | None:
-    """The automatic "we got your request" mail, in the customer's language, at most a few per
-    sender per hour, never to one of our own addresses (two help desks must not answer each
-    other forever), and only when the mailbox acknowledges at all (mail that reached no
-    configured mailbox follows HEEDFUL_MAIL_ACKNOWLEDGE)."""
-    wanted = mailbox.auto_acknowledge if mailbox is not None else settings.MAIL_ACKNOWLEDGE
-    address = to.primary_email.lower()
-    if not address or not wanted or is_own_address(address, own_addresses()):
-        return None
+    return queue_acknowledgements([Acknowledgement(ticket, mailbox, to, to.primary_email)])[0]
+
+
+def queue_acknowledgements(
+    requests: list[Acknowledgement], *, own: set[str] | None = None,
+) -> list[Event | None]:
+    """The automatic "we got your request" mails, each in its customer's language, at most a
+    few per sender per hour, never to one of our own addresses (two help desks must not answer
+    each other forever), and only when the mailbox acknowledges at all (mail that reached no
+    configured mailbox follows HEEDFUL_MAIL_ACKNOWLEDGE). A few statements for any number;
+    returns each one's event, or None where none is sent."""
+    own = own_addresses() if own is None else own
+    wanted = [
+        request for request in requests
+        if request.address
+        and (request.mailbox.auto_acknowledge if request.mailbox else settings.MAIL_ACKNOWLEDGE)
+        and not is_own_address(request.address, own)
+    ]
+    if not wanted:
+        return [None for _request in requests]
     since = timezone.now() - datetime.timedelta(hours=1)
-    if AcknowledgementLog.objects.filter(address=address, sent_at__gte=since).count() >= (
-        settings.MAIL_ACK_PER_SENDER_PER_HOUR
-    ):
-        return None
-    AcknowledgementLog.objects.create(address=address)
-    language = language_for(to, ticket)
+    sent = dict(
+        AcknowledgementLog.objects.filter(
+            address__in={r.address.lower() for r in wanted}, sent_at__gte=since)
+        .values("address").annotate(count=Count("id")).values_list("address", "count")
+    )
+    chosen = []
+    for request in wanted:
+        address = request.address.lower()
+        if sent.get(address, 0) < settings.MAIL_ACK_PER_SENDER_PER_HOUR:
+            sent[address] = sent.get(address, 0) + 1
+            chosen.append(request)
+    AcknowledgementLog.objects.bulk_create(AcknowledgementLog(address=r.address.lower()) for r in chosen)
+    events = Event.objects.bulk_create(_acknowledgement_event(request) for request in chosen)
+    recipients = recipients_for_many([request.ticket for request in chosen], own=own)
+    outbound = OutboundMessage.objects.bulk_create(
+        OutboundMessage(event=event, mailbox=request.mailbox, message_id=event.message_id,
+                        recipients=recipients[request.ticket.pk])
+        for request, event in zip(chosen, events, strict=True) if recipients[request.ticket.pk]
+    )
+    if outbound:
+        schedule_sending()
+    queued = {message.event_id: message.event for message in outbound}
+    by_request = {id(request): queued.get(event.pk) for request, event in zip(chosen, events, strict=True)}
+    return [by_request.get(id(request)) for request in requests]
+
+
+def _acknowledgement_event(request: Acknowledgement) -> Event:
+    language = language_for(request.to, request.ticket)
     with translation.override(language):
-        body = render_to_string("mail/acknowledgement.txt", {"ticket": ticket, "contact": to})
-    event = append_event(ticket=ticket, kind=Event.Kind.MESSAGE_OUT, channel=Channel.EMAIL,
-                         public=True, body_text=body.strip(), flags=[AUTO_REPLY], language=language)
-    return event if _queue(event) else None
+        body = render_to_string("mail/acknowledgement.txt",
+                                {"ticket": request.ticket, "contact": request.to})
+    return build_event(
+        ticket=request.ticket, kind=Event.Kind.MESSAGE_OUT, channel=Channel.EMAIL, public=True,
+        body_text=body.strip(), flags=[AUTO_REPLY], language=language,
+        message_id=new_message_id(request.mailbox),
+    )
 
 
 def _references(ticket: Ticket, own: str, before: int) -> tuple[str, list[str]]:
@@ -183,21 +246,88 @@ def build_message(outbound: OutboundMessage) -> EmailMultiAlternatives:
     return message
 
 
+def schedule_sending() -> None:
+    from heedful.mail.scheduling import schedule_job
+    from heedful.mail.tasks import send_queued_mail
+
+    schedule_job(send_queued_mail)
+
+
+SENDABLE = (OutboundMessage.State.QUEUED, OutboundMessage.State.RETRYING)
+MORE = "more"  # in send_queued's totals: it stopped at max_batches with mail still queued
+
+
+def send_queued(limit: int | None = None, *, max_batches: int = 20) -> dict[str, int]:
+    """Send queued messages, a batch at a time over one SMTP connection, until none is left or
+    `max_batches` are done (then `totals["more"]` is 1 and the caller queues a new job).
+    Returns how many ended in each outcome (sent, retrying, failed)."""
+    totals: dict[str, int] = {}
+    for _round in range(max_batches):
+        batch = _claim(OutboundMessage.objects.filter(state=OutboundMessage.State.QUEUED),
+                       limit or settings.MAIL_BATCH_SIZE)
+        if not batch:
+            return totals
+        for outcome in _deliver_all(batch):
+            totals[outcome] = totals.get(outcome, 0) + 1
+    totals[MORE] = 1
+    return totals
+
+
 def send(outbound_id: int) -> str:
-    """Send one message; temporary failures retry with backoff, permanent ones show on the event.
-    Safe to run twice: a sent message is not sent again."""
+    """Send one message (a retry, or an agent's "send again"); temporary failures retry with
+    backoff, permanent ones show on the event. Safe to run twice: a sent message is not sent
+    again, and a message another sender holds is left to it."""
+    batch = _claim(OutboundMessage.objects.filter(pk=outbound_id, state__in=SENDABLE), 1)
+    return _deliver_all(batch)[0] if batch else "skipped"
+
+
+def _claim(rows: QuerySet[OutboundMessage], limit: int) -> list[OutboundMessage]:
+    """Take up to `limit` messages for this sender (state "sending", committed at once, so no
+    transaction stays open while the SMTP server answers)."""
+    with transaction.atomic():
+        if connection.features.has_select_for_update_skip_locked:
+            rows = rows.select_for_update(skip_locked=True)
+        ids = list(rows.order_by("pk").values_list("pk", flat=True)[:limit])
+        OutboundMessage.objects.filter(pk__in=ids).update(
+            state=OutboundMessage.State.SENDING, claimed_at=timezone.now())
+    return list(OutboundMessage.objects.filter(pk__in=ids).order_by("pk").select_related(
+        "event__ticket__requester", "event__author_user__agent", "mailbox",
+    ).prefetch_related("event__attachments"))
+
+
+def _deliver_all(batch: list[OutboundMessage]) -> list[str]:
+    smtp = get_connection(fail_silently=False)
+    outcomes = []
+    try:
+        # Opened once here, the connection serves every message; if the server cannot be
+        # reached, each message tries on its own below and is retried with its reason.
+        smtp.open()
+    except (TimeoutError, smtplib.SMTPException, OSError):
+        logger.warning("could not connect to the outgoing mail server", exc_info=True)
+    try:
+        for outbound in batch:
+            outcomes.append(_deliver(outbound, smtp))
+    finally:
+        try:
+            smtp.close()
+        except Exception:  # a connection that broke mid-batch has nothing left to close
+            logger.warning("closing the SMTP connection failed", exc_info=True)
+    sent = [o.pk for o, outcome in zip(batch, outcomes, strict=True) if outcome == "sent"]
+    OutboundMessage.objects.filter(pk__in=sent).update(
+        state=OutboundMessage.State.SENT, sent_at=timezone.now(), last_error="",
+        attempts=F("attempts") + 1)
+    return outcomes
+
+
+def _deliver(outbound: OutboundMessage, smtp: BaseEmailBackend) -> str:
     from heedful.mail.tasks import send_outbound_message
 
-    outbound = (OutboundMessage.objects.select_related("event__ticket", "mailbox")
-                .filter(pk=outbound_id).first())
-    if outbound is None or outbound.state in {OutboundMessage.State.SENT,
-                                              OutboundMessage.State.FAILED,
-                                              OutboundMessage.State.BOUNCED}:
-        return "skipped"
-    outbound.attempts += 1
     try:
-        build_message(outbound).send(fail_silently=False)
+        message = build_message(outbound)
+        message.connection = smtp
+        message.send(fail_silently=False)
     except smtplib.SMTPRecipientsRefused as refused:
+        outbound.attempts += 1
         # Every recipient refused: for good when all the answers are 5xx, else try again later.
         answers = [f"{code} {reply!r}" for code, reply in refused.recipients.values()]
         if all(500 <= code < 600 for code, _reply in refused.recipients.values()):
@@ -205,17 +335,28 @@ def send(outbound_id: int) -> str:
                 "reason": "; ".join(answers)})
         return _retry(outbound, "; ".join(answers), send_outbound_message)
     except smtplib.SMTPResponseException as problem:
+        outbound.attempts += 1
         if 500 <= problem.smtp_code < 600:
             return _fail(outbound, _("The mail server refused the message: %(reason)s") % {
                 "reason": f"{problem.smtp_code} {problem.smtp_error!r}"})
         return _retry(outbound, f"{problem.smtp_code} {problem.smtp_error!r}", send_outbound_message)
     except (TimeoutError, smtplib.SMTPException, OSError) as problem:
+        outbound.attempts += 1
         return _retry(outbound, str(problem) or problem.__class__.__name__, send_outbound_message)
-    outbound.state = OutboundMessage.State.SENT
-    outbound.sent_at = timezone.now()
-    outbound.last_error = ""
-    outbound.save()
+    except Exception as problem:  # the message could not be built: retry, then show it failed
+        logger.exception("could not send outbound message %s", outbound.pk)
+        outbound.attempts += 1
+        return _retry(outbound, str(problem) or problem.__class__.__name__, send_outbound_message)
     return "sent"
+
+
+def requeue_stale_sending() -> int:
+    """Put back messages a sender took and never finished (it died): older than
+    HEEDFUL_TASK_STALE_SECONDS. They may go out twice, never not at all."""
+    since = timezone.now() - datetime.timedelta(seconds=settings.TASK_STALE_SECONDS)
+    return OutboundMessage.objects.filter(
+        state=OutboundMessage.State.SENDING, claimed_at__lt=since,
+    ).update(state=OutboundMessage.State.QUEUED)
 
 
 def _fail(outbound: OutboundMessage, reason: str) -> str:

@@ -28,6 +28,7 @@ from heedful.mail.actions import UNPARSED
 from heedful.mail.addresses import is_own_address, mailbox_for_recipients, own_addresses
 from heedful.mail.intake import read_raw
 from heedful.mail.models import Mailbox, OutboundMessage, RawMessage
+from heedful.mail.outbound import Acknowledgement, queue_acknowledgements
 from heedful.mail.parsing import ParsedMessage, decode_bytes
 from heedful.mail.threads import find_tickets, may_write, participants_of, reference_ids
 from heedful.mail.tokens import strip_subject
@@ -207,7 +208,9 @@ def _record_all(items: list[Understood]) -> dict[int, str]:
     opened = open_tickets([_ticket_request(plan, cc_contacts) for plan in openers])
     for plan, event in zip(openers, opened, strict=True):
         plan.event, plan.ticket = event, event.ticket
-        _acknowledge(plan)  # before any reply of this batch, as if each had come alone
+    # Before any reply of this batch is written, as if each message had come alone.
+    queue_acknowledgements([_acknowledgement(plan) for plan in openers if _acknowledges(plan)],
+                           own=own)
     events = add_messages([_new_message(plan) for plan in appended])
     for plan, event in zip(appended, events, strict=True):
         plan.event = event
@@ -342,16 +345,16 @@ def _new_message(plan: Plan) -> NewMessage:
     )
 
 
-def _acknowledge(plan: Plan) -> None:
-    flags = plan.flags
+def _acknowledges(plan: Plan) -> bool:
+    """Whether a new ticket gets an automatic acknowledgement (the rate limit aside)."""
     wanted = plan.mailbox.auto_acknowledge if plan.mailbox else settings.MAIL_ACKNOWLEDGE
-    if not wanted or plan.event is None:
-        return
-    if noise.wants_no_automatic_answer(flags) or SPAM in flags:
-        return
-    from heedful.mail.outbound import queue_acknowledgement
+    return wanted and not (noise.wants_no_automatic_answer(plan.flags) or SPAM in plan.flags)
 
-    queue_acknowledgement(ticket=plan.event.ticket, mailbox=plan.mailbox, to=plan.sender)
+
+def _acknowledgement(plan: Plan) -> Acknowledgement:
+    assert plan.event is not None
+    return Acknowledgement(ticket=plan.event.ticket, mailbox=plan.mailbox, to=plan.sender,
+                           address=plan.sender_key)
 
 
 def _record_bounce(parsed: ParsedMessage, raw: bytes) -> Event | None:

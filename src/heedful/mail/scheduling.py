@@ -88,29 +88,32 @@ def _drop_extra(jobs: list[DBTaskResult]) -> None:
 
 
 def schedule_mail_processing(*, delay_seconds: float = 0) -> bool:
-    """Queue a processing job unless one is already waiting to start: any number of accepted
-    messages share it, so intake pays one indexed read per message instead of a job each. A job
-    that is running does not count, as it may have looked for pending messages already.
-    Returns whether a job was queued."""
-    if not delay_seconds and _processing_job_waiting():
+    return schedule_job(process_pending_mail, delay_seconds=delay_seconds)
+
+
+def schedule_job(task: Any, *, delay_seconds: float = 0) -> bool:
+    """Queue a job that drains a table (pending raw mail, queued outbound mail) unless one is
+    already waiting to start: any number of rows share it, so whoever adds a row pays one
+    indexed read instead of a job each. A job that is running does not count, as it may have
+    looked already. Returns whether a job was queued."""
+    if not delay_seconds and _job_waiting(task):
         return False
-    task = process_pending_mail
     if delay_seconds:
         task = task.using(run_after=timezone.now() + timedelta(seconds=delay_seconds))
     task.enqueue()
     return True
 
 
-def _processing_job_waiting() -> bool:
-    """Whether a processing job is queued and not started. Every accepted message asks, so this
-    is one plain statement on the queue's partial index of READY rows rather than the ORM query
-    (which cost more than storing the message). A job delayed by a second counts too: the
-    messages it finds are at most that late."""
+def _job_waiting(task: Any) -> bool:
+    """Whether the job is queued and not started. Intake asks for every message, so this is one
+    plain statement on the queue's partial index of READY rows rather than the ORM query (which
+    cost more than storing the message). A job delayed by a second counts too: the rows it
+    finds are at most that late."""
     table = connection.ops.quote_name(DBTaskResult._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT 1 FROM {table} WHERE status = %s AND task_path = %s LIMIT 1",  # noqa: S608
-            [READY, process_pending_mail.module_path],
+            [READY, task.module_path],
         )
         return cursor.fetchone() is not None
 
@@ -120,3 +123,16 @@ def ensure_mail_processing() -> bool:
     if RawMessage.objects.filter(state=RawMessage.State.PENDING).exists():
         return schedule_mail_processing()
     return False
+
+
+def ensure_mail_sending() -> int:
+    """At worker start: put back outbound mail a dead sender left, and make sure queued mail
+    has a job. Returns how many messages were put back."""
+    from heedful.mail.models import OutboundMessage
+    from heedful.mail.outbound import requeue_stale_sending
+    from heedful.mail.tasks import send_queued_mail
+
+    requeued = requeue_stale_sending()
+    if OutboundMessage.objects.filter(state=OutboundMessage.State.QUEUED).exists():
+        schedule_job(send_queued_mail)
+    return requeued

@@ -29,6 +29,17 @@ def process_raw_message(raw_id: int) -> str:
 
 
 @task(queue_name="mail")
+def send_queued_mail() -> dict[str, int]:
+    """Send every queued e-mail, a batch per SMTP connection (queued when none is waiting)."""
+    from heedful.mail.outbound import MORE, schedule_sending, send_queued
+
+    outcomes = send_queued()
+    if outcomes.get(MORE):
+        schedule_sending()  # behind whatever else is queued, then on with the rest
+    return outcomes
+
+
+@task(queue_name="mail")
 def send_outbound_message(outbound_id: int) -> str:
     from heedful.mail.outbound import send
 

@@ -12,29 +12,9 @@ from heedful.people.models import Contact
 from heedful.tickets.models import Channel, Event, Ticket
 
 
-def append_event(
-    *,
-    ticket: Ticket,
-    kind: str,
-    author_user: Any = None,
-    author_contact: Contact | None = None,
-    channel: str = Channel.AGENT,
-    public: bool = False,
-    body_text: str = "",
-    body_html: str = "",
-    full_text: str = "",
-    language: str = "",
-    message_id: str = "",
-    flags: list[str] | None = None,
-    data: dict[str, Any] | None = None,
-    at: datetime.datetime | None = None,
-) -> Event:
-    event = build_event(
-        ticket=ticket, kind=kind, author_user=author_user, author_contact=author_contact,
-        channel=channel, public=public, body_text=body_text, body_html=body_html,
-        full_text=full_text, language=language, message_id=message_id, flags=flags, data=data,
-        at=at,
-    )
+def append_event(**fields: Any) -> Event:
+    """Write one Event now; the keyword arguments are build_event's."""
+    event = build_event(**fields)
     event.save(force_insert=True)
     return event
 

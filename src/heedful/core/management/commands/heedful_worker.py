@@ -31,12 +31,13 @@ class Command(BaseCommand):
         parser.add_argument("--interval", type=float, default=1.0)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from heedful.mail.scheduling import ensure_imap_polling, ensure_mail_processing
+        from heedful.mail.scheduling import ensure_imap_polling, ensure_mail_processing, ensure_mail_sending
 
         try:
             requeued = requeue_stale_tasks()
             scheduled = ensure_imap_polling()
             ensure_mail_processing()
+            ensure_mail_sending()
         except DatabaseError as problem:
             raise CommandError(
                 f"cannot read the task queue ({problem}): is the database migrated? "
