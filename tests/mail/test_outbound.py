@@ -492,3 +492,18 @@ def test_mail_a_dead_sender_left_is_sent_when_a_worker_starts(mailbox, sink, set
     call_command("heedful_worker", batch=True, interval=0, verbosity=0)
     message.refresh_from_db()
     assert message.state == OutboundMessage.State.SENT and len(sink.envelopes) == 1
+
+
+def test_mail_a_dead_sender_left_goes_out_with_the_next_sending_job(mailbox, sink, run_tasks, settings):
+    from datetime import timedelta
+
+    settings.TASK_STALE_SECONDS = 60
+    agent = make_agent()
+    left = agent_reply(make_ticket(requester=make_contact(email="x@example.org")), agent, body="A")
+    OutboundMessage.objects.filter(event=left).update(
+        state=OutboundMessage.State.SENDING, claimed_at=timezone.now() - timedelta(minutes=5))
+    run_tasks()
+    agent_reply(make_ticket(requester=make_contact(email="y@example.org")), agent, body="B")
+    run_tasks()
+    assert OutboundMessage.objects.get(event=left).state == OutboundMessage.State.SENT
+    assert len(sink.envelopes) == 2

@@ -262,6 +262,7 @@ def send_queued(limit: int | None = None, *, max_batches: int = 20) -> dict[str,
     `max_batches` are done (then `totals["more"]` is 1 and the caller queues a new job).
     Returns how many ended in each outcome (sent, retrying, failed)."""
     totals: dict[str, int] = {}
+    requeue_stale_sending()  # a sender that died need not wait for a worker restart
     for _round in range(max_batches):
         batch = _claim(OutboundMessage.objects.filter(state=OutboundMessage.State.QUEUED),
                        limit or settings.MAIL_BATCH_SIZE)
