@@ -478,6 +478,7 @@ def test_a_message_held_by_another_sender_is_left_to_it(mailbox, sink, run_tasks
     assert sink.envelopes == []
 
 
+@pytest.mark.django_db(transaction=True)  # the worker closes connections between jobs
 def test_mail_a_dead_sender_left_is_sent_when_a_worker_starts(mailbox, sink, settings):
     from datetime import timedelta
 
