@@ -172,3 +172,42 @@ def test_check_target_refuses_what_is_not_an_http_url(url: str) -> None:
 
 def test_allowed_private_target_passes_the_check() -> None:
     check_target("http://127.0.0.1:9/hook", allow_private=True)
+
+
+def test_many_deliveries_of_one_change_share_one_job(
+    receiver: Receiver, contact: Any, agent: Any, run_tasks: Any
+) -> None:
+    from heedful.tickets.actions import TicketRequest, open_tickets
+
+    _hook(receiver.url, allow_private_target=True)
+    Webhook.objects.create(name="Chat", url=receiver.url, allow_private_target=True)
+    open_tickets([TicketRequest(requester=contact, subject=f"Question {n}", body="Hello",
+                                channel="email") for n in range(5)])
+    jobs = DBTaskResult.objects.filter(task_path__startswith="heedful.webhooks.tasks.")
+    assert [job.task_path for job in jobs] == ["heedful.webhooks.tasks.deliver_webhooks"]
+    run_tasks()
+    assert WebhookDelivery.objects.count() == 5 * 2 * 2  # created + event.added, for each hook
+    assert set(WebhookDelivery.objects.values_list("state", flat=True)) == {
+        WebhookDelivery.State.DELIVERED}
+    assert len(receiver.requests) == 20
+
+
+def test_a_failing_receiver_does_not_hold_back_the_rest_of_a_batch(
+    receiver: Receiver, contact: Any, run_tasks: Any
+) -> None:
+    from heedful.tickets.actions import TicketRequest, open_tickets
+
+    broken = _hook("http://127.0.0.1:9/nobody-listens", allow_private_target=True,
+                   event_types=["ticket.created"])
+    working = _hook(receiver.url, allow_private_target=True, event_types=["ticket.created"])
+    open_tickets([TicketRequest(requester=contact, subject=f"Question {n}", body="Hello",
+                                channel="email") for n in range(4)])
+    run_tasks()
+    assert WebhookDelivery.objects.filter(
+        webhook=working, state=WebhookDelivery.State.DELIVERED).count() == 4
+    failed = WebhookDelivery.objects.filter(webhook=broken)
+    # One was tried and waits for its retry; the others were handed to later jobs untried.
+    assert sorted(failed.values_list("attempts", flat=True)) == [0, 0, 0, 1]
+    later = DBTaskResult.objects.filter(task_path="heedful.webhooks.tasks.deliver_webhook",
+                                        status="READY")
+    assert later.count() == 4 and all(job.run_after > timezone.now() for job in later)

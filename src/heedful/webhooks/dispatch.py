@@ -16,7 +16,7 @@ def queue_deliveries(event_type: str, payload: dict[str, Any]) -> list[WebhookDe
 def queue_many(announcements: list[tuple[str, dict[str, Any]]]) -> list[WebhookDelivery]:
     """One delivery per announcement and subscribed webhook, with one read of the subscriptions
     however many announcements a change makes (mail intake makes two or three per message)."""
-    from heedful.webhooks.tasks import deliver_webhook
+    from heedful.webhooks.tasks import deliver_webhooks
 
     if not announcements:
         return []
@@ -30,6 +30,6 @@ def queue_many(announcements: list[tuple[str, dict[str, Any]]]) -> list[WebhookD
         for event_type, payload in announcements
         for hook in hooks if hook.wants(event_type)
     )
-    for delivery in deliveries:
-        deliver_webhook.enqueue(delivery_id=delivery.pk)
+    if deliveries:
+        deliver_webhooks.enqueue(delivery_ids=[delivery.pk for delivery in deliveries])
     return deliveries
