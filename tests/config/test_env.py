@@ -20,12 +20,13 @@ def test_postgres_url_is_split_into_parts(tmp_path: Path):
     db = env.database("postgres://u:p%40ss@db.example:6543/desk?sslmode=require", tmp_path)
     assert (db["USER"], db["PASSWORD"], db["HOST"], db["PORT"], db["NAME"]) == (
         "u", "p@ss", "db.example", "6543", "desk")
-    assert db["OPTIONS"] == {"sslmode": "require", "prepare_threshold": 5}
+    assert db["OPTIONS"] == {"sslmode": "require", "prepare_threshold": 5, "server_side_binding": True}
 
 
 def test_prepared_statements_can_be_switched_off_for_pgbouncer(tmp_path: Path):
-    db = env.database("postgres://u@h/desk?prepare_threshold=none", tmp_path)
+    db = env.database("postgres://u@h/desk?prepare_threshold=none&server_side_binding=false", tmp_path)
     assert db["OPTIONS"]["prepare_threshold"] is None
+    assert db["OPTIONS"]["server_side_binding"] is False
 
 
 def test_unknown_database_scheme_says_what_to_use(tmp_path: Path):

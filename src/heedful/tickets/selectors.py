@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
@@ -231,12 +231,15 @@ def ticket_queue(
     tickets = (
         tickets.order_by(*order)
         .select_related("requester__organization", "assignee__agent", "team", "organization")
-        # Identities: a requester without a name is shown by address.
-        .prefetch_related("tags", "requester__identities")
+        .prefetch_related("tags")
     )
     if row_fields is not None:
         tickets = tickets.only(*row_fields)
     rows = list(tickets[: limit + 1])
+    # A requester without a name is shown by address: load identities for those alone.
+    nameless = [ticket.requester for ticket in rows if not ticket.requester.name]
+    if nameless:
+        prefetch_related_objects(nameless, "identities")
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]

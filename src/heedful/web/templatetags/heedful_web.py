@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from typing import Any
 
 from django import template
 from django.urls import reverse
-from django.utils import formats, timezone
-from django.utils.html import format_html
 from django.utils.safestring import SafeString
-from django.utils.timesince import timesince
-from django.utils.translation import gettext as _
 
 from heedful.tickets.display import html_with_inline_images
 from heedful.tickets.models import Channel, Event, Ticket
+from heedful.web.queue_rows import TimeLabels, avatar_hue, initials, queue_rows
 
 register = template.Library()
 
@@ -22,21 +20,12 @@ register = template.Library()
 @register.simple_tag
 def when(value: datetime.datetime | None, relative: bool = False) -> SafeString | str:
     """A <time> tag: machine-readable UTC, readable in the viewer's time zone (set per request)."""
-    if value is None:
-        return ""
-    local = timezone.localtime(value) if timezone.is_aware(value) else value
-    full = formats.date_format(local, "DATETIME_FORMAT")
-    shown = full
-    if relative:
-        delta = timezone.now() - value
-        shown = (formats.time_format(local, "TIME_FORMAT") if delta < datetime.timedelta(hours=20)
-                 and local.date() == timezone.localtime().date()
-                 else formats.date_format(local, "M j"))
-        if delta < datetime.timedelta(minutes=1):
-            shown = _("just now")
-        elif delta < datetime.timedelta(hours=1):
-            shown = _("%(time)s ago") % {"time": timesince(value).split(",")[0]}
-    return format_html('<time datetime="{}" title="{}">{}</time>', value.isoformat(), full, shown)
+    return TimeLabels().tag(value, relative)
+
+
+@register.simple_tag
+def ticket_rows(tickets: Iterable[Ticket]) -> SafeString:
+    return queue_rows(tickets)
 
 
 @register.filter
@@ -86,16 +75,8 @@ def event_kind_label(value: str) -> str:
         return str(value)
 
 
-@register.filter
-def initials(name: Any) -> str:
-    parts = [p for p in str(name or "").replace("@", " ").split() if p]
-    return "".join(p[0] for p in parts[:2]).upper() or "?"
-
-
-@register.filter
-def avatar_hue(name: Any) -> int:
-    """One of eight stable avatar colours (CSS classes avatar-0 … avatar-7)."""
-    return sum(map(ord, str(name or ""))) % 8
+register.filter("initials", initials)
+register.filter("avatar_hue", avatar_hue)
 
 
 @register.filter
