@@ -222,10 +222,12 @@ def _record_all(items: list[Understood]) -> dict[int, str]:
 
 
 def _plan(
-    item: Understood, flags: list[str], sender: Contact, sender_key: str, mailboxes: list[Mailbox],
-    own: set[str],
+    item: Understood, flags: list[str], sender: Contact, sender_key: str,
+    mailboxes: list[Mailbox], own: set[str],
     matched: Ticket | None, earlier: Plan | None, participants: dict[int, set[int]],
 ) -> Plan:
+    """Where one message goes, given what the batch read; changes nothing but the bounced
+    outbound message it may record."""
     parsed, record = item.parsed, item.record
     mailbox = record.mailbox or mailbox_for_recipients(item.recipients, mailboxes)
     if parsed.sender and is_own_address(parsed.sender.email, own):
