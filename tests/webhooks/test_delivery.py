@@ -211,3 +211,51 @@ def test_a_failing_receiver_does_not_hold_back_the_rest_of_a_batch(
     later = DBTaskResult.objects.filter(task_path="heedful.webhooks.tasks.deliver_webhook",
                                         status="READY")
     assert later.count() == 4 and all(job.run_after > timezone.now() for job in later)
+
+
+def test_delivery_connects_to_the_address_it_checked_not_to_a_fresh_dns_answer(
+    receiver: Receiver, contact: Any, run_tasks: Any, monkeypatch: Any
+) -> None:
+    from urllib.parse import urlparse
+
+    # The host name resolves nowhere: only the checked address, pinned, reaches the receiver.
+    port = urlparse(receiver.url).port
+    _hook(f"http://rebinding.invalid:{port}/hooks/heedful", event_types=["ticket.created"])
+    monkeypatch.setattr(delivery, "check_target", lambda url, allow_private: ["127.0.0.1"])
+    make_ticket(requester=contact)
+    run_tasks()
+    assert WebhookDelivery.objects.get().state == WebhookDelivery.State.DELIVERED
+    [request] = receiver.requests
+    assert request.headers["Host"] == f"rebinding.invalid:{port}"
+
+
+def test_check_target_returns_the_addresses_it_checked() -> None:
+    assert check_target("https://93.184.216.34/hook", allow_private=False) == ["93.184.216.34"]
+    assert check_target("http://127.0.0.1:9/hook", allow_private=True) == []
+
+
+def test_https_delivery_to_a_pinned_address_still_checks_the_certificate_of_the_host_name(
+    tls_receiver: Receiver, contact: Any, run_tasks: Any, monkeypatch: Any
+) -> None:
+    import ssl
+    from urllib.parse import urlparse
+
+    port = urlparse(tls_receiver.url).port
+    monkeypatch.setattr(ssl, "_create_default_https_context",
+                        lambda: ssl.create_default_context(cafile=tls_receiver.cafile))
+    monkeypatch.setattr(delivery, "check_target", lambda url, allow_private: ["127.0.0.1"])
+    good = _hook(f"https://hooks.heedful.test:{port}/hooks/heedful", event_types=["ticket.created"])
+    make_ticket(requester=contact)
+    run_tasks()
+    assert WebhookDelivery.objects.get(webhook=good).state == WebhookDelivery.State.DELIVERED
+
+    # The same address under a name the certificate does not cover is refused by TLS.
+    Webhook.objects.filter(pk=good.pk).update(active=False)
+    wrong = Webhook.objects.create(name="Other", url=f"https://other.heedful.test:{port}/hooks/heedful",
+                                   event_types=["ticket.created"])
+    make_ticket(requester=contact)
+    run_tasks()
+    refused = WebhookDelivery.objects.get(webhook=wrong)
+    assert refused.state == WebhookDelivery.State.RETRYING
+    assert "certificate" in refused.last_error.lower()
+    assert len(tls_receiver.requests) == 1

@@ -5,10 +5,13 @@ from __future__ import annotations
 import datetime
 import hashlib
 import hmac
+import http.client
 import json
+import socket
 import time
 import urllib.error
 import urllib.request
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -40,9 +43,47 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def _post(url: str, body: bytes, headers: dict[str, str]) -> int:
+def _pinned(connection_class: type[http.client.HTTPConnection], address: str) -> Any:
+    """A connection class that opens its socket to `address` whatever the URL's host name
+    resolves to now; TLS still checks the certificate against the host name."""
+
+    class Pinned(connection_class):  # type: ignore[valid-type,misc]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._create_connection = (
+                lambda target, *rest, **options: socket.create_connection(
+                    (address, target[1]), *rest, **options))
+
+    return Pinned
+
+
+class _PinnedHTTP(urllib.request.HTTPHandler):
+    def __init__(self, address: str) -> None:
+        super().__init__()
+        self.address = address
+
+    def http_open(self, req: urllib.request.Request) -> Any:
+        return self.do_open(_pinned(http.client.HTTPConnection, self.address), req)
+
+
+class _PinnedHTTPS(urllib.request.HTTPSHandler):
+    def __init__(self, address: str) -> None:
+        super().__init__()
+        self.address = address
+
+    def https_open(self, req: urllib.request.Request) -> Any:
+        return self.do_open(_pinned(http.client.HTTPSConnection, self.address), req,
+                            context=self._context)  # type: ignore[attr-defined]
+
+
+def _post(url: str, body: bytes, headers: dict[str, str], address: str | None = None) -> int:
+    """POST to `url`; with `address`, to that checked address rather than a fresh DNS answer
+    (which could rebind the host name to a private address between check and send)."""
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
-    opener = urllib.request.build_opener(_NoRedirect)
+    handlers: list[Any] = [_NoRedirect]
+    if address is not None:
+        handlers += [_PinnedHTTP(address), _PinnedHTTPS(address)]
+    opener = urllib.request.build_opener(*handlers)
     try:
         with opener.open(request, timeout=TIMEOUT_SECONDS) as response:
             return int(response.status)
@@ -70,9 +111,9 @@ def attempt(delivery_id: int) -> str:
     }
     delivery.attempts += 1
     try:
-        check_target(hook.url, allow_private=hook.allow_private_target
-                     or settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS)
-        status = _post(hook.url, body, headers)
+        checked = check_target(hook.url, allow_private=hook.allow_private_target
+                               or settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS)
+        status = _post(hook.url, body, headers, address=checked[0] if checked else None)
         delivery.last_status_code = status
         delivery.last_error = "" if 200 <= status < 300 else f"HTTP {status}"
     except HeedfulError as refused:

@@ -22,9 +22,10 @@ def _is_private(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     )
 
 
-def check_target(url: str, *, allow_private: bool) -> None:
+def check_target(url: str, *, allow_private: bool) -> list[str]:
     """Raise Invalid unless `url` is http(s) and (unless allowed) every address it resolves to is
-    public."""
+    public. Returns the addresses checked (none when private targets are allowed): the caller
+    connects to one of them, so a second DNS answer cannot swap in a private address."""
     try:
         parsed = urlparse(url)
         port = parsed.port
@@ -35,17 +36,20 @@ def check_target(url: str, *, allow_private: bool) -> None:
         raise Invalid(_("A webhook URL must start with http:// or https://."),
                       fields={"url": [_("Enter a full http or https URL.")]})
     if allow_private:
-        return
+        return []
     try:
         infos = socket.getaddrinfo(parsed.hostname, port or 443, proto=socket.IPPROTO_TCP)
     except (socket.gaierror, UnicodeError):
         raise Invalid(_("The webhook host %(host)s cannot be resolved.") % {"host": parsed.hostname},
                       fields={"url": [_("Check the host name.")]}) from None
+    checked = []
     for info in infos:
         address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+        checked.append(str(address))
         if _is_private(address):
             raise Invalid(
                 _("%(host)s points to a private, loopback or link-local address; an admin must "
                   "allow private targets for this webhook.") % {"host": parsed.hostname},
                 fields={"url": [_("Use a public address.")]},
             )
+    return list(dict.fromkeys(checked))
