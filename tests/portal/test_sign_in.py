@@ -31,6 +31,9 @@ def test_sign_in_link_flow_confirm_then_single_use(client, contact, settings):
     assert len(mail.outbox) == 1 and mail.outbox[0].to == ["carol@example.org"]
     assert "https://help.example.com/portal/sign-in/" in mail.outbox[0].body
     (token,) = link_tokens()
+    (html_body, kind) = mail.outbox[0].alternatives[0]
+    link = f"https://help.example.com/portal/sign-in/{token}/"
+    assert kind == "text/html" and f'<a href="{link}">{link}</a>' in html_body
     url = f"/portal/sign-in/{token}/"
 
     confirm = client.get(url)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import html
 import logging
 import secrets
 from types import SimpleNamespace
@@ -22,6 +23,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from heedful.core.html import text_to_html
 from heedful.core.models import SiteSettings
 from heedful.people.actions import find_contact_by_identity
 from heedful.people.models import Contact, ContactIdentity
@@ -83,9 +85,12 @@ def send_sign_in_link(*, contact: Contact, email: str, next_path: str = "") -> N
             "The link works once and expires in 30 minutes.\n"
             "If you did not ask for it, you can ignore this message.\n"
         ) % {"name": contact.name or email, "site": site.name, "url": sign_in_url(raw)}
+    # The same words as HTML, with the link clickable in clients that do not link plain text.
+    link = html.escape(sign_in_url(raw))
+    html_body = text_to_html(body).replace(link, f'<a href="{link}">{link}</a>', 1)
 
     try:
-        send_mail(subject, body, None, [email])
+        send_mail(subject, body, None, [email], html_message=html_body)
     except Exception:  # SMTP trouble must not tell the visitor anything different
         logger.exception("could not send a portal sign-in link to contact %s", contact.pk)
 
