@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import struct
 
 import pytest
 
@@ -346,6 +347,33 @@ def test_winmail_dat_is_kept_as_an_attachment() -> None:
     parsed = parse(MULTIPART, body)
     kept = [(a.filename, a.content_type) for a in parsed.attachments]
     assert kept == [("winmail.dat", "application/ms-tnef")]
+
+
+def tnef_blob(files: list[tuple[str, bytes]]) -> bytes:
+    """A minimal TNEF stream, as Outlook writes it: a version, then per file its rendering,
+    title and data attributes (level, id, length, data, checksum)."""
+    def attribute(level: int, attribute_id: int, data: bytes) -> bytes:
+        return struct.pack("<BII", level, attribute_id, len(data)) + data + struct.pack(
+            "<H", sum(data) & 0xFFFF)
+
+    blob = struct.pack("<IH", 0x223E9F78, 1) + attribute(1, 0x00089006, struct.pack("<I", 0x10000))
+    for name, content in files:
+        blob += attribute(2, 0x00069002, bytes(14))  # attAttachRendData: a new attachment
+        blob += attribute(2, 0x00018010, name.encode() + b"\0")  # attAttachTitle
+        blob += attribute(2, 0x0006800F, content)  # attAttachData
+    return blob
+
+
+def test_files_inside_winmail_dat_are_unpacked_and_the_original_kept() -> None:
+    blob = base64.b64encode(tnef_blob([("report.pdf", b"%PDF-1.4 q3"), ("photo.jpg", b"\xff\xd8jpeg")]))
+    body = ("--XYZ\nContent-Type: text/plain\n\nSee attached.\n--XYZ\nContent-Type: application/ms-tnef; "
+            'name="winmail.dat"\nContent-Transfer-Encoding: base64\n\n' + blob.decode() + "\n--XYZ--\n")
+    parsed = parse(MULTIPART, body)
+    kept = [(a.filename, a.content_type, a.content) for a in parsed.attachments]
+    assert kept[0][:2] == ("winmail.dat", "application/ms-tnef")
+    assert kept[1:] == [("report.pdf", "application/pdf", b"%PDF-1.4 q3"),
+                        ("photo.jpg", "image/jpeg", b"\xff\xd8jpeg")]
+    assert parsed.text == "See attached."
 
 
 def test_calendar_invitation_without_name_gets_an_ics_name() -> None:

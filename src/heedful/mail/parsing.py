@@ -16,6 +16,7 @@ from email import policy
 from email.message import Message
 
 from heedful.core.html import html_to_text, sanitize_html
+from heedful.mail import tnef
 from heedful.tickets.attachments import Upload, sanitize_filename
 
 # Charsets that mail clients label too narrowly: decode with the superset.
@@ -62,6 +63,7 @@ class ParsedMessage:
     content_type: str = "text/plain"
     report_type: str = ""
     delivery_status: str = ""
+    tnef_text: str = ""  # the body inside a winmail.dat, used when the message has no other text
     parse_problems: list[str] = field(default_factory=list)
 
     def header(self, name: str) -> str:
@@ -249,6 +251,11 @@ def _attach(part: Message, parsed: ParsedMessage, content_type: str, disposition
         content=data, content_type=content_type,
         inline=disposition == "inline" or bool(content_id), content_id=content_id,
     ))
+    if content_type in tnef.TNEF_TYPES or _filename(part).lower() == "winmail.dat":
+        files, text = tnef.unpack(data)
+        parsed.attachments.extend(files)
+        if text:
+            parsed.tnef_text = text
 
 
 def _content_type(part: Message) -> str:
@@ -328,6 +335,8 @@ def parse_message(raw: bytes) -> ParsedMessage:
         parsed.parse_problems.append(f"structure: {problem}")
         body = raw.replace(b"\r\n", b"\n").split(b"\n\n", 1)[-1]
         texts, htmls = [decode_bytes(body, "utf-8")], []
+    if not texts and not htmls and parsed.tnef_text:
+        texts = [parsed.tnef_text]
     parsed.source_html = "\n".join(htmls)
     parsed.html = sanitize_html(parsed.source_html).replace("\x00", "") if htmls else ""
     parsed.text = "\n\n".join(t.strip("\r\n") for t in texts) if texts else html_to_text(parsed.html)
