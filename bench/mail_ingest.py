@@ -300,6 +300,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=0,
                         help="worker processes in the pipelined run (default: one per core on "
                              "PostgreSQL, one on SQLite)")
+    parser.add_argument("--via", choices=["accept", "smtp"], default="accept",
+                        help="hand messages to accept_raw in this process (default), or send "
+                             "them over SMTP to a `heedful mail serve` process")
+    parser.add_argument("--smtp-connections", type=int, default=4,
+                        help="with --via smtp: connections at once, as an MTA opens them")
     parser.add_argument("--child", choices=["sqlite", "postgres"], help=argparse.SUPPRESS)
     parser.add_argument("--run", choices=["phases", "pipelined"], help=argparse.SUPPRESS)
     return parser.parse_args(argv)
@@ -383,6 +388,8 @@ def run_child(args: argparse.Namespace) -> None:
         f"{time.perf_counter() - started:.1f} s")
 
     def accept_all() -> list[int]:
+        if args.via == "smtp":
+            return send_over_smtp(generated.raw, args.smtp_connections)
         return [accept_raw(raw, via=RawMessage.Via.SMTP, envelope_from="",
                            envelope_to=[MAILBOX]).raw.pk for raw in generated.raw]
 
@@ -420,6 +427,57 @@ def run_child(args: argparse.Namespace) -> None:
         }
     result.update(check(records, generated))
     print(json.dumps(result))
+
+
+def send_over_smtp(messages: list[bytes], connections: int) -> list[int]:
+    """Hand every message to a `heedful mail serve` process over SMTP, as an MTA delivering its
+    queue does: `connections` connections at once, message i on connection i % connections,
+    each in order. Returns the raw message ids from the 250 answers, in message order."""
+    import re
+    import smtplib
+    import socket
+    import subprocess
+    from concurrent.futures import ThreadPoolExecutor
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "heedful.cli", "mail", "serve", "--port", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def connect() -> smtplib.SMTP:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                client = smtplib.SMTP("127.0.0.1", port, timeout=60)
+                client.ehlo("bench.example")
+                return client
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+
+    def deliver(lane: int) -> list[tuple[int, int]]:
+        stored_ids = []
+        with connect() as client:
+            for index in range(lane, len(messages), connections):
+                client.mail("customer@bench.example")
+                client.rcpt(MAILBOX)
+                code, answer = client.data(messages[index])
+                stored = re.search(rb"stored as (\d+)", answer)
+                if code != 250 or stored is None:
+                    raise RuntimeError(f"the intake answered {code} {answer!r}")
+                stored_ids.append((index, int(stored.group(1))))
+        return stored_ids
+
+    try:
+        connect().quit()  # the server is up before the clock matters
+        with ThreadPoolExecutor(connections) as pool:
+            lanes = list(pool.map(deliver, range(connections)))
+        return [raw_id for _index, raw_id in sorted(pair for lane in lanes for pair in lane)]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def pipelined(accept_all: Any, workers: int, expected: int) -> tuple[list[int], float]:

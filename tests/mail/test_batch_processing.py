@@ -416,6 +416,24 @@ def test_replies_accepted_before_their_original_do_not_block_the_queue(mailbox, 
     totals = process_pending()
     assert processing.WAITING not in totals
     assert {r.state for r in fresh(*replies, original, behind)} == {State.PROCESSED}
+    # And they find their thread: the original is taken into the replies' batch, first.
+    tickets = {r.ticket_id for r in fresh(*replies, original)}
+    assert len(tickets) == 1 and fresh(original)[0].event.kind == Event.Kind.MESSAGE_IN
+    assert Ticket.objects.get(pk=tickets.pop()).events.filter(kind=Event.Kind.MESSAGE_IN).count() == (
+        batch_size + 1)
+
+
+def test_a_reply_delivered_before_its_original_over_another_connection_joins_its_ticket(
+        mailbox, run_tasks):
+    reply = accept(raw_mail(subject="Re: Printer on fire", body="Still broken.",
+                            message_id="<r1@client.example>", in_reply_to="<o1@client.example>",
+                            references="<o1@client.example>"))
+    original = accept(raw_mail(message_id="<o1@client.example>"))
+    run_tasks()
+    reply, original = fresh(reply, original)
+    assert reply.ticket == original.ticket
+    events = list(original.ticket.events.filter(kind=Event.Kind.MESSAGE_IN).order_by("id"))
+    assert [e.message_id for e in events] == ["<o1@client.example>", "<r1@client.example>"]
 
 
 # -------------------------------------------------------------------------- odds and ends

@@ -132,6 +132,7 @@ def process_batch(records: list[RawMessage]) -> dict[int, str]:
             # Whatever went wrong, the raw bytes stay and an agent can still read them.
             logger.exception("could not read raw message %s", record.pk)
             outcomes[record.pk] = _keep_unparsed(record, problem)
+    understood = _originals_first(understood + _pending_originals(understood))
     if len(understood) > 1:
         try:
             with transaction.atomic():
@@ -157,6 +158,50 @@ def _record_one(item: Understood) -> str:
             return DUPLICATE
         logger.exception("could not process raw message %s", item.record.pk)
         return _keep_unparsed(item.record, problem)
+
+
+def _pending_originals(items: list[Understood]) -> list[Understood]:
+    """Messages the batch answers that arrived after their replies and wait, pending, for no
+    worker (an MTA delivering over several connections reorders mail): taken into the batch
+    so that the replies find their thread. Ones another worker holds are left to it."""
+    wanted = {ref for item in items for ref in reference_ids(item.parsed)}
+    wanted -= {item.message_id for item in items}
+    if not wanted:
+        return []
+    rows = RawMessage.objects.select_related("mailbox").filter(
+        message_id__in=wanted, state=RawMessage.State.PENDING,
+    ).exclude(pk__in=[item.record.pk for item in items])
+    if connection.features.has_select_for_update_skip_locked:
+        rows = rows.select_for_update(skip_locked=True, of=("self",))
+    originals = []
+    for record in rows.order_by("pk"):
+        try:
+            originals.append(understand(record))
+        except Exception:  # it stays pending and fails on its own turn, where it is kept raw
+            logger.info("could not read raw message %s ahead of its turn", record.pk, exc_info=True)
+    return originals
+
+
+def _originals_first(items: list[Understood]) -> list[Understood]:
+    """The batch in arrival order, except that a message comes after the messages of the batch
+    it answers."""
+    by_message_id = {item.message_id: item for item in items if item.message_id}
+    ordered: list[Understood] = []
+    placed: set[int] = set()
+
+    def place(item: Understood) -> None:
+        if item.record.pk in placed:
+            return
+        placed.add(item.record.pk)  # before the originals: a loop of references ends here
+        for ref in reference_ids(item.parsed):
+            original = by_message_id.get(ref)
+            if original is not None:
+                place(original)
+        ordered.append(item)
+
+    for item in items:
+        place(item)
+    return ordered
 
 
 # ----------------------------------------------------------------------------------- batch
