@@ -122,7 +122,13 @@ def process(record: RawMessage) -> Event | None:
 
 
 def process_batch(records: list[RawMessage]) -> dict[int, str]:
-    """Record the messages; returns each one's outcome by raw message id."""
+    """Record the messages; returns each one's outcome by raw message id. One transaction (the
+    caller's, when it has one): the rows it takes in stay locked until the batch is recorded."""
+    with transaction.atomic():
+        return _process_batch(records)
+
+
+def _process_batch(records: list[RawMessage]) -> dict[int, str]:
     outcomes: dict[int, str] = {}
     understood: list[Understood] = []
     for record in records:
