@@ -3,6 +3,7 @@
     .venv/bin/python bench/mail_ingest.py [--messages 10000] [--db sqlite|postgres|both]
                                           [--pg-url URL] [--seed 3] [--workers N]
                                           [--acknowledge] [--profile]
+                                          [--via accept|smtp] [--smtp-connections 4]
 
 Generates realistic raw messages deterministically (seeded): 60% new requests, 40% replies
 threaded by In-Reply-To/References to earlier ones (many quoting the history), plain text or
@@ -14,6 +15,8 @@ database (migrated first):
   (`heedful worker --queues mail`, one per core on PostgreSQL, one on SQLite, or --workers)
   while this process accepts every message with `accept_raw`, as the SMTP intake does; the
   clock runs from the first accept until the last message is threaded and stored.
+  With --via smtp, the messages go over SMTP connections to a `heedful mail serve` process
+  instead of to `accept_raw` in this process.
 - phases: first accept everything, then process everything with one in-process worker
   (`db_worker --queue-name mail --batch`), to show what each stage costs on its own.
 
