@@ -166,3 +166,15 @@ def test_token_requests_need_no_csrf_token(api: ApiClient, contact: Any) -> None
     response = strict.post("/api/v1/tickets", {"requester_id": contact.pk, "subject": "s", "body": "b"},
                            content_type="application/json", headers=api._headers(None))
     assert response.status_code == 201, response.content
+
+
+def test_field_messages_are_in_the_callers_language(api: ApiClient, contact: Any) -> None:
+    body = {"requester": {"email": "carol@example.org"}, "subject": "x" * 300, "body": "Hi",
+            "channel": "email", "priority": "whenever", "tags": "not-a-list"}
+    english = api.post("/tickets", body).json()["error"]["fields"]
+    esperanto = api.post("/tickets", body, **{"Accept-Language": "eo"}).json()["error"]["fields"]
+    assert set(english) == set(esperanto) and english != esperanto
+    assert esperanto["tags"] == ["Listo estas atendata."]
+    assert english["tags"] == ["Expected a list."]
+    assert english["priority"][0].startswith("Choose one of:")
+    assert esperanto["priority"][0].startswith("Elektu unu el:")

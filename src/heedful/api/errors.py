@@ -41,12 +41,56 @@ def field_name(loc: list[Any] | tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
+_KIND_MESSAGES: dict[str, Callable[[], str]] = {
+    "extra_forbidden": lambda: _("Unknown field."),
+    "missing": lambda: _("This field is required."),
+    "string_type": lambda: _("Expected text."),
+    "int_type": lambda: _("Expected a whole number."),
+    "int_parsing": lambda: _("Expected a whole number."),
+    "int_from_float": lambda: _("Expected a whole number."),
+    "float_type": lambda: _("Expected a number."),
+    "float_parsing": lambda: _("Expected a number."),
+    "decimal_type": lambda: _("Expected a number."),
+    "decimal_parsing": lambda: _("Expected a number."),
+    "bool_type": lambda: _("Expected true or false."),
+    "bool_parsing": lambda: _("Expected true or false."),
+    "list_type": lambda: _("Expected a list."),
+    "dict_type": lambda: _("Expected an object."),
+    "model_type": lambda: _("Expected an object."),
+    "model_attributes_type": lambda: _("Expected an object."),
+    "date_type": lambda: _("Expected a date as YYYY-MM-DD."),
+    "date_parsing": lambda: _("Expected a date as YYYY-MM-DD."),
+    "date_from_datetime_parsing": lambda: _("Expected a date as YYYY-MM-DD."),
+    "date_from_datetime_inexact": lambda: _("Expected a date as YYYY-MM-DD."),
+    "datetime_type": lambda: _("Expected a date and time (ISO 8601)."),
+    "datetime_parsing": lambda: _("Expected a date and time (ISO 8601)."),
+    "datetime_from_date_parsing": lambda: _("Expected a date and time (ISO 8601)."),
+}
+# Kinds whose message names a limit from the error's context: (context key, message).
+_LIMIT_MESSAGES: dict[str, tuple[str, Callable[[], str]]] = {
+    "string_too_short": ("min_length", lambda: _("At least %(limit)s characters.")),
+    "string_too_long": ("max_length", lambda: _("At most %(limit)s characters.")),
+    "too_short": ("min_length", lambda: _("At least %(limit)s items.")),
+    "too_long": ("max_length", lambda: _("At most %(limit)s items.")),
+    "greater_than_equal": ("ge", lambda: _("At least %(limit)s.")),
+    "greater_than": ("gt", lambda: _("More than %(limit)s.")),
+    "less_than_equal": ("le", lambda: _("At most %(limit)s.")),
+    "less_than": ("lt", lambda: _("Less than %(limit)s.")),
+}
+
+
 def _message(error: dict[str, Any]) -> str:
+    """A field message in the request's language (pydantic's own are English only). Messages our
+    validators raise (value_error) are already translated."""
     kind = error.get("type", "")
-    if kind == "extra_forbidden":
-        return _("Unknown field.")
-    if kind == "missing":
-        return _("This field is required.")
+    context = error.get("ctx") or {}
+    if kind in _KIND_MESSAGES:
+        return _KIND_MESSAGES[kind]()
+    if kind in _LIMIT_MESSAGES and _LIMIT_MESSAGES[kind][0] in context:
+        key, message = _LIMIT_MESSAGES[kind]
+        return message() % {"limit": context[key]}
+    if kind in {"literal_error", "enum"} and "expected" in context:
+        return _("Choose one of: %(choices)s.") % {"choices": context["expected"]}
     return str(error.get("msg", _("Invalid value."))).removeprefix("Value error, ")
 
 
