@@ -54,6 +54,18 @@ def _fresh_cache(settings: Any) -> Iterator[None]:
     yield
 
 
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Every test starts in the default language: a request with another Accept-Language leaves
+    its language active in the thread, and the next test would read its messages in it."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def run_tasks() -> Any:
     """Run every task that is due now through the real database worker, as `heedful worker`
