@@ -190,6 +190,7 @@ MAIL_BATCH_SIZE = max(1, env.integer("MAIL_BATCH_SIZE", 50))
 # (HTTP mail intake); the views apply the precise limits and answer 413 with a reason.
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(ATTACHMENT_MAX_BYTES * 4 // 3, MAIL_MAX_BYTES) + 1024 * 1024
 TASK_STALE_SECONDS = env.integer("TASK_STALE_SECONDS", 600)  # RUNNING longer: worker died
+TASK_RESULTS_KEEP_DAYS = max(1, env.integer("TASK_RESULTS_KEEP_DAYS", 14))  # failed: twice as long
 
 # Webhooks may not target private, loopback or link-local addresses unless an admin allows it.
 WEBHOOKS_ALLOW_PRIVATE_TARGETS = env.boolean("WEBHOOKS_ALLOW_PRIVATE_TARGETS", False)

@@ -31,6 +31,7 @@ class Command(BaseCommand):
         parser.add_argument("--interval", type=float, default=1.0)
 
     def handle(self, *args: Any, **options: Any) -> None:
+        from heedful.core.housekeeping import ensure_housekeeping
         from heedful.mail.scheduling import ensure_imap_polling, ensure_mail_processing, ensure_mail_sending
 
         try:
@@ -38,6 +39,7 @@ class Command(BaseCommand):
             scheduled = ensure_imap_polling()
             ensure_mail_processing()
             ensure_mail_sending()
+            ensure_housekeeping()
         except DatabaseError as problem:
             raise CommandError(
                 f"cannot read the task queue ({problem}): is the database migrated? "
