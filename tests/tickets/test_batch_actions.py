@@ -212,3 +212,12 @@ def test_add_messages_with_an_empty_body_raises_before_writing(ticket):
         add_messages([message_for(ticket, "Fine."), message_for(ticket, "  ")])
     assert refused.value.code == ErrorCode.INVALID
     assert written() == before
+
+
+@pytest.mark.django_db
+def test_open_tickets_with_tags_sends_the_same_number_of_queries_for_2_and_10():
+    queries_to_open(1, tags=["billing", "vip"])  # the tags exist from now on: both runs find them
+    assert queries_to_open(2, tags=["billing", "vip"]) == queries_to_open(10, tags=["billing", "vip"])
+    tagged = Ticket.objects.filter(subject__startswith="Request ")
+    assert tagged.count() == 13
+    assert all(sorted(t.tags.values_list("name", flat=True)) == ["billing", "vip"] for t in tagged)

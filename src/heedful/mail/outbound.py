@@ -132,10 +132,6 @@ class Acknowledgement:
     address: str
 
 
-def queue_acknowledgement(*, ticket: Ticket, mailbox: Mailbox | None, to: Contact) -> Event | None:
-    return queue_acknowledgements([Acknowledgement(ticket, mailbox, to, to.primary_email)])[0]
-
-
 def queue_acknowledgements(
     requests: list[Acknowledgement], *, own: set[str] | None = None,
 ) -> list[Event | None]:
@@ -321,14 +317,16 @@ def _deliver_all(batch: list[OutboundMessage]) -> list[str]:
 
 
 def _deliver(outbound: OutboundMessage, smtp: BaseEmailBackend) -> str:
+    """Send one message over the open connection. A failure is saved here (retry or failed,
+    with the attempt counted); a success is saved by the caller, for the whole batch at once."""
     from heedful.mail.tasks import send_outbound_message
 
+    outbound.attempts += 1
     try:
         message = build_message(outbound)
         message.connection = smtp
         message.send(fail_silently=False)
     except smtplib.SMTPRecipientsRefused as refused:
-        outbound.attempts += 1
         # Every recipient refused: for good when all the answers are 5xx, else try again later.
         answers = [f"{code} {reply!r}" for code, reply in refused.recipients.values()]
         if all(500 <= code < 600 for code, _reply in refused.recipients.values()):
@@ -336,17 +334,13 @@ def _deliver(outbound: OutboundMessage, smtp: BaseEmailBackend) -> str:
                 "reason": "; ".join(answers)})
         return _retry(outbound, "; ".join(answers), send_outbound_message)
     except smtplib.SMTPResponseException as problem:
-        outbound.attempts += 1
         if 500 <= problem.smtp_code < 600:
             return _fail(outbound, _("The mail server refused the message: %(reason)s") % {
                 "reason": f"{problem.smtp_code} {problem.smtp_error!r}"})
         return _retry(outbound, f"{problem.smtp_code} {problem.smtp_error!r}", send_outbound_message)
-    except (TimeoutError, smtplib.SMTPException, OSError) as problem:
-        outbound.attempts += 1
-        return _retry(outbound, str(problem) or problem.__class__.__name__, send_outbound_message)
-    except Exception as problem:  # the message could not be built: retry, then show it failed
-        logger.exception("could not send outbound message %s", outbound.pk)
-        outbound.attempts += 1
+    except Exception as problem:  # a network error, or a message that could not be built
+        if not isinstance(problem, (TimeoutError, smtplib.SMTPException, OSError)):
+            logger.exception("could not send outbound message %s", outbound.pk)
         return _retry(outbound, str(problem) or problem.__class__.__name__, send_outbound_message)
     return "sent"
 

@@ -114,13 +114,6 @@ def process_raw(raw_id: int) -> str:
         return process_batch([record])[record.pk]
 
 
-def process(record: RawMessage) -> Event | None:
-    """Record one raw message; its event, or None when it was a duplicate or could not be read."""
-    process_batch([record])
-    record.refresh_from_db()
-    return record.event
-
-
 def process_batch(records: list[RawMessage]) -> dict[int, str]:
     """Record the messages; returns each one's outcome by raw message id. One transaction (the
     caller's, when it has one): the rows it takes in stay locked until the batch is recorded."""

@@ -17,7 +17,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from heedful.mail.models import Mailbox, RawMessage
+from heedful.mail.models import Mailbox, OutboundMessage, RawMessage
 from heedful.mail.tasks import fetch_mailbox, process_pending_mail
 
 READY = "READY"
@@ -128,7 +128,6 @@ def ensure_mail_processing() -> bool:
 def ensure_mail_sending() -> int:
     """At worker start: put back outbound mail a dead sender left, and make sure queued mail
     has a job. Returns how many messages were put back."""
-    from heedful.mail.models import OutboundMessage
     from heedful.mail.outbound import requeue_stale_sending
     from heedful.mail.tasks import send_queued_mail
 

@@ -63,13 +63,9 @@ def rule_score(parsed: ParsedMessage, text: str) -> tuple[float, list[str]]:
     return score, reasons
 
 
-def bayes_score(words: list[str]) -> float:
-    """Log-odds of spam from learned counts, clipped to [-5, 5]; 0 before any training."""
-    return bayes_scores([words])[0]
-
-
 def bayes_scores(documents: list[list[str]]) -> list[float]:
-    """bayes_score for many messages with one read of the learned counts."""
+    """Log-odds of spam of each message from the learned counts (one read for all), clipped to
+    [-5, 5]; 0 before any training."""
     wanted = {word for words in documents for word in words} | {SPAM_DOCS, HAM_DOCS}
     counts = {t.token: t for t in SpamToken.objects.filter(token__in=wanted)}
     spam_docs = counts[SPAM_DOCS].spam if SPAM_DOCS in counts else 0

@@ -24,10 +24,6 @@ def _follow_merges(ticket: Ticket) -> Ticket:
     return ticket
 
 
-def find_ticket(parsed: ParsedMessage, *, recipients: list[str]) -> Match | None:
-    return find_tickets([(parsed, recipients)])[0]
-
-
 def reference_ids(parsed: ParsedMessage) -> list[str]:
     """The Message-IDs a message answers, the most direct first."""
     return [*parsed.in_reply_to, *reversed(parsed.references)]
@@ -65,16 +61,11 @@ def _by_number(parsed: ParsedMessage, recipients: list[str]) -> Match | None:
     return None
 
 
-def may_write_to(contact: Contact, ticket: Ticket) -> bool:
-    """Requester, CC participants, and colleagues of the requester's organization may add to a
-    ticket; anyone else's message is held or becomes a new ticket (hijack protection)."""
-    return may_write(contact, requester_id=ticket.requester_id, organization_id=ticket.organization_id,
-                     participants=participants_of([ticket.pk]).get(ticket.pk, set()))
-
-
 def may_write(
     contact: Contact, *, requester_id: int, organization_id: int | None, participants: set[int],
 ) -> bool:
+    """Requester, CC participants, and colleagues of the requester's organization may add to a
+    ticket; anyone else's message is held or becomes a new ticket (hijack protection)."""
     if contact.pk == requester_id or contact.pk in participants:
         return True
     return organization_id is not None and contact.organization_id == organization_id

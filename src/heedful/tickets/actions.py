@@ -108,13 +108,14 @@ def open_tickets(requests: list[TicketRequest]) -> list[Event]:
     checked = [_checked(request, definitions) for request in requests]
     if not requests:
         return []
+    # A merged contact's tickets go to the contact it was merged into.
+    requesters = [(r.requester.merged_into if r.requester.merged_into_id else None) or r.requester
+                  for r in requests]
     with transaction.atomic():
         numbers = sequences.reserve("ticket", len(requests))
         tickets = []
-        for request, number, (subject, fields, _tags) in zip(requests, numbers, checked, strict=True):
-            requester = request.requester.merged_into if request.requester.merged_into_id else None
-            requester = requester or request.requester
-            request.requester = requester
+        for request, requester, number, (subject, fields, _tags) in zip(
+                requests, requesters, numbers, checked, strict=True):
             now = request.at or timezone.now()
             tickets.append(Ticket(
                 number=number, subject=subject, channel=request.channel, requester=requester,
@@ -130,22 +131,20 @@ def open_tickets(requests: list[TicketRequest]) -> list[Event]:
         Participant.objects.bulk_create(
             Participant(ticket_id=ticket.pk, contact_id=contact_id)
             for ticket, request in zip(tickets, requests, strict=True)
-            for contact_id in dict.fromkeys(c.pk for c in request.cc if c.pk != request.requester.pk)
+            for contact_id in dict.fromkeys(c.pk for c in request.cc if c.pk != ticket.requester_id)
         )
-        for ticket, (_subject, _fields, tag_names) in zip(tickets, checked, strict=True):
-            if tag_names:
-                ticket.tags.set(Tag.objects.filter(name__in=_ensure_tags(tag_names)))
+        _tag_all([(ticket, tag_names) for ticket, (_s, _f, tag_names) in zip(tickets, checked, strict=True)])
         events = Event.objects.bulk_create(
             build_event(
                 ticket=ticket,
                 kind=Event.Kind.MESSAGE_IN if request.from_customer else Event.Kind.MESSAGE_OUT,
                 author_user=None if request.from_customer else request.author_user,
-                author_contact=request.requester if request.from_customer else None,
+                author_contact=requester if request.from_customer else None,
                 channel=request.channel, public=True, body_text=request.body,
                 body_html=request.body_html, full_text=request.full_text, language=request.language,
                 message_id=request.message_id, flags=request.flags, at=ticket.created_at,
             )
-            for ticket, request in zip(tickets, requests, strict=True)
+            for ticket, request, requester in zip(tickets, requests, requesters, strict=True)
         )
         store_attachments_many([
             (ticket, event, list(request.attachments))
@@ -154,6 +153,17 @@ def open_tickets(requests: list[TicketRequest]) -> list[Event]:
         notify.tickets_changed([(ticket, [event]) for ticket, event in zip(tickets, events, strict=True)],
                                created=True)
     return events
+
+
+def _tag_all(tagged: list[tuple[Ticket, list[str]]]) -> None:
+    """Tags for new tickets: the missing tags created and every link inserted at once."""
+    names = list(dict.fromkeys(name for _ticket, tag_names in tagged for name in tag_names))
+    if not names:
+        return
+    tag_ids = dict(Tag.objects.filter(name__in=_ensure_tags(names)).values_list("name", "id"))
+    Link = Ticket.tags.through
+    Link.objects.bulk_create(Link(ticket_id=ticket.pk, tag_id=tag_ids[name])
+                             for ticket, tag_names in tagged for name in dict.fromkeys(tag_names))
 
 
 def _ensure_tags(names: list[str]) -> list[str]:
@@ -313,13 +323,13 @@ def _set_status(
     ticket: Ticket, target: str, *, actor: Any, contact: Contact | None = None,
     at: datetime.datetime,
 ) -> Event:
-    before = ticket.status
-    _touch(ticket, at, **_status_fields(ticket, target, at))
-    return append_event(
-        ticket=ticket, kind=Event.Kind.STATUS, author_user=actor, author_contact=contact,
-        channel=Channel.AGENT if actor else Channel.PORTAL, public=False,
-        data={"from": before, "to": target, "reopen": is_reopen(before, target)}, at=at,
-    )
+    """A status change written now (update_ticket and friends); add_messages plans the same
+    change with _plan_status and writes it with the rest of its batch."""
+    changed: set[str] = set()
+    event = _plan_status(ticket, target, changed, actor=actor, contact=contact, at=at)
+    Ticket.objects.filter(pk=ticket.pk).update(**{field: getattr(ticket, field) for field in changed})
+    event.save(force_insert=True)
+    return event
 
 
 def reopen_by_customer(*, ticket: Ticket, contact: Contact, body: str) -> Event:

@@ -62,10 +62,6 @@ def check_size(size: int, name: str) -> None:
         )
 
 
-def store_attachments(*, ticket: Ticket, event: Event | None, uploads: list[Upload]) -> list[Attachment]:
-    return store_attachments_many([(ticket, event, uploads)])
-
-
 def store_attachments_many(
     items: Sequence[tuple[Ticket, Event | None, list[Upload]]],
 ) -> list[Attachment]:

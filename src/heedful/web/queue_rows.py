@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
+from functools import lru_cache
 
 from django.urls import reverse
 from django.utils import formats, timezone
@@ -50,16 +51,21 @@ class _Format:
                        for code, piece in self.pieces)
 
 
+@lru_cache(maxsize=64)
+def _format(pattern: str) -> _Format:
+    return _Format(pattern)
+
+
 class TimeLabels:
-    """`<time>` tags for many datetimes, with the formats looked up and split once."""
+    """`<time>` tags for many datetimes, with the formats (of the active language) split once
+    per process; the `when` tag makes one per value, a queue page one for all its rows."""
 
     def __init__(self) -> None:
         self.now = timezone.now()
         self.today = timezone.localtime(self.now).date()
-        self.full = _Format(formats.get_format("DATETIME_FORMAT"))
-        self.clock = _Format(formats.get_format("TIME_FORMAT"))
-        self.day = _Format("M j")
-        self.just_now = _("just now")
+        self.full = _format(formats.get_format("DATETIME_FORMAT"))
+        self.clock = _format(formats.get_format("TIME_FORMAT"))
+        self.day = _format("M j")
 
     def tag(self, value: datetime.datetime | None, relative: bool = False) -> SafeString | str:
         if value is None:
@@ -73,7 +79,7 @@ class TimeLabels:
                      if delta < datetime.timedelta(hours=20) and local.date() == self.today
                      else self.day(local))
             if delta < datetime.timedelta(minutes=1):
-                shown = self.just_now
+                shown = _("just now")
             elif delta < datetime.timedelta(hours=1):
                 shown = _("%(time)s ago") % {"time": timesince(value, self.now).split(",")[0]}
         return format_html('<time datetime="{}" title="{}">{}</time>', value.isoformat(), full, shown)
