@@ -8,11 +8,14 @@ that nobody learns that ticket #123 exists.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from heedful.core.errors import NotFound
+from heedful.core.errors import ErrorCode, HeedfulError, NotFound
 from heedful.people.models import Agent, Contact
 from heedful.tickets.models import Attachment, Event, Ticket
 
@@ -21,6 +24,9 @@ from heedful.tickets.models import Attachment, Event, Ticket
 class Viewer:
     agent: Agent | None = None
     contact: Contact | None = None
+    # A live-chat visitor who has not said who they are: the chat app's session key. Such a
+    # viewer sees only the conversation it holds, and holds no permissions.
+    visitor: str | None = None
 
     @classmethod
     def for_user(cls, user: Any) -> Viewer:
@@ -137,3 +143,87 @@ def get_contact_for(viewer: Viewer, contact_id: int) -> Contact:
     if contact is None:
         raise NotFound()
     return contact
+
+
+class Permission(StrEnum):
+    """What a viewer may do beyond seeing. Roles map to these (ROLE_PERMISSIONS); object rules in
+    `can` narrow them further (a restricted agent changes only what they can see)."""
+
+    TICKET_CHANGE = "ticket.change"
+    TICKET_MERGE = "ticket.merge"
+    CONTACT_CHANGE = "contact.change"
+    CONTACT_MERGE = "contact.merge"
+    IDENTITY_CHANGE = "identity.change"
+    ORGANIZATION_CHANGE = "organization.change"
+    ORGANIZATION_MANAGERS = "organization.managers"
+    SETTINGS_MANAGE = "settings.manage"
+    AGENTS_MANAGE = "agents.manage"
+    REPORTS_VIEW = "reports.view"
+    APPROVE = "approval.decide"
+
+
+PERMISSION_LABELS: dict[Permission, Any] = {
+    Permission.TICKET_CHANGE: gettext_lazy("Reply to and change tickets"),
+    Permission.TICKET_MERGE: gettext_lazy("Merge and split tickets"),
+    Permission.CONTACT_CHANGE: gettext_lazy("Edit customers' profiles"),
+    Permission.CONTACT_MERGE: gettext_lazy("Merge customers"),
+    Permission.IDENTITY_CHANGE: gettext_lazy("Add and remove customers' addresses and numbers"),
+    Permission.ORGANIZATION_CHANGE: gettext_lazy("Edit organizations"),
+    Permission.ORGANIZATION_MANAGERS: gettext_lazy("Make customers organization managers"),
+    Permission.SETTINGS_MANAGE: gettext_lazy(
+        "Manage saved replies, custom fields, teams, mailboxes and contact options"),
+    Permission.AGENTS_MANAGE: gettext_lazy("Manage agents and roles"),
+    Permission.REPORTS_VIEW: gettext_lazy("See reports"),
+    Permission.APPROVE: gettext_lazy("Approve credits and exceptions"),
+}
+
+_AGENT = frozenset({
+    Permission.TICKET_CHANGE, Permission.TICKET_MERGE, Permission.CONTACT_CHANGE,
+    Permission.IDENTITY_CHANGE, Permission.ORGANIZATION_CHANGE,
+})
+_SUPERVISOR = _AGENT | {
+    Permission.CONTACT_MERGE, Permission.ORGANIZATION_MANAGERS, Permission.SETTINGS_MANAGE,
+    Permission.REPORTS_VIEW, Permission.APPROVE,
+}
+ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
+    Agent.Role.AGENT: _AGENT,
+    Agent.Role.SUPERVISOR: frozenset(_SUPERVISOR),
+    Agent.Role.ADMIN: frozenset(Permission),
+}
+
+
+def permissions_of(viewer: Viewer) -> frozenset[Permission]:
+    if viewer.agent is None:
+        return frozenset()
+    return ROLE_PERMISSIONS.get(viewer.agent.role, frozenset())
+
+
+def can(viewer: Viewer, permission: Permission | str, obj: Any = None) -> bool:
+    """May this viewer do this (to this object)? The role grants the permission; the object
+    must also be within the viewer's reach."""
+    permission = Permission(permission)
+    if permission not in permissions_of(viewer):
+        return False
+    if obj is None:
+        return True
+    if isinstance(obj, Ticket):
+        return can_view_ticket(viewer, obj)
+    if isinstance(obj, Contact):
+        return can_reach_contact(viewer, obj)
+    return True
+
+
+def require(viewer: Viewer, permission: Permission | str, obj: Any = None) -> None:
+    """Raise a 403 with a message a person understands unless `can` says yes."""
+    if not can(viewer, permission, obj):
+        raise HeedfulError(ErrorCode.PERMISSION_DENIED,
+                           _("You do not have permission to do this."))
+
+
+def can_reach_contact(viewer: Viewer, contact: Contact) -> bool:
+    """A restricted agent reaches only the customers of tickets they can see."""
+    if viewer.agent is None:
+        return False
+    if viewer.sees_everything:
+        return True
+    return visible_tickets(viewer, Ticket.objects.filter(tickets_of_contact(contact.pk))).exists()
