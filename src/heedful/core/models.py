@@ -71,3 +71,24 @@ class Sequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}={self.value}"
+
+
+class PeriodicJob(models.Model):
+    """Which period each registered periodic job (core/schedule.py) last started a run for.
+
+    A worker claims a period by moving `last_period_start` forward with a compare-and-set
+    UPDATE in the transaction that enqueues the run, so across any number of workers a period
+    starts at most one run. The row is a cache of the registry: deleting it means "due now"."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    last_period_start = models.DateTimeField(_("last period started"), null=True, blank=True)
+    last_enqueued_at = models.DateTimeField(_("last run queued at"), null=True, blank=True)
+    last_task_id = models.UUIDField(_("last run's task"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("periodic job")
+        verbose_name_plural = _("periodic jobs")
+
+    def __str__(self) -> str:
+        return str(self.name)
