@@ -2,21 +2,30 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+# Running needs the runtime dependencies only; the test extras (pytest, schemathesis,
+# playwright, mypy, ...) are several times their size, so only the targets that use them add them.
+RUN_STAMP  := $(VENV)/.installed-run
+TEST_STAMP := $(VENV)/.installed-test
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test test-pg lint typecheck bench install clean e2e-deps system-deps
+.PHONY: run test test-pg lint typecheck bench install install-test clean e2e-deps system-deps
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+$(RUN_STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $(RUN_STAMP)
+
+$(TEST_STAMP): $(RUN_STAMP)
 	$(BIN)/pip install --quiet -e ".[test]"
-	touch $(STAMP)
+	touch $(TEST_STAMP)
 
-install: $(STAMP)
+install: $(RUN_STAMP)
 
-run: $(STAMP)
+install-test: $(TEST_STAMP)
+
+run: $(RUN_STAMP)
 	$(BIN)/heedful migrate --noinput
 	$(BIN)/heedful demo --if-empty
 	$(BIN)/heedful serve --host $(HOST) --port $(PORT) --no-migrate
@@ -35,24 +44,24 @@ system-deps:
 
 e2e-deps: system-deps
 
-test: $(STAMP) system-deps
+test: $(TEST_STAMP) system-deps
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest -n 2 --dist loadfile
 
 # The same suite against PostgreSQL (HEEDFUL_TEST_DATABASE_URL or the local server).
-test-pg: $(STAMP)
+test-pg: $(TEST_STAMP)
 	HEEDFUL_DATABASE_URL=$${HEEDFUL_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/heedful} \
 	  $(BIN)/pytest -n 2 --dist loadfile
 
-lint: $(STAMP)
+lint: $(TEST_STAMP)
 	$(BIN)/ruff check src tests bench
 
-typecheck: $(STAMP)
+typecheck: $(TEST_STAMP)
 	$(BIN)/mypy
 
-bench: $(STAMP)
+bench: $(RUN_STAMP)
 	$(BIN)/python bench/pages.py
 
 clean:
