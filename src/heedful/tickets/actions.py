@@ -73,6 +73,8 @@ class TicketRequest:
     customer_form: bool = False
     # A form can ask for required fields; an e-mail or a chat cannot, so those channels pass False.
     enforce_required: bool = True
+    # Facts about the first message, in the shape its kind declares (a split keeps its origin).
+    data: dict[str, Any] | None = None
     at: datetime.datetime | None = None
 
 
@@ -142,7 +144,8 @@ def open_tickets(requests: list[TicketRequest]) -> list[Event]:
                 author_contact=requester if request.from_customer else None,
                 channel=request.channel, public=True, body_text=request.body,
                 body_html=request.body_html, full_text=request.full_text, language=request.language,
-                message_id=request.message_id, flags=request.flags, at=ticket.created_at,
+                message_id=request.message_id, flags=request.flags, data=request.data,
+                at=ticket.created_at,
             )
             for ticket, request, requester in zip(tickets, requests, requesters, strict=True)
         )

@@ -2,39 +2,83 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from heedful.core import sequences
 from heedful.core.errors import ErrorCode, HeedfulError, Invalid
+from heedful.people.models import Contact
 from heedful.tickets import notify
-from heedful.tickets.actions import _set_status, _touch, check_subject
-from heedful.tickets.models import Attachment, Channel, Event, Ticket
+from heedful.tickets.actions import TicketRequest, _set_status, _touch, check_subject, open_tickets
+from heedful.tickets.attachments import Upload
+from heedful.tickets.models import Channel, Event, Ticket
+from heedful.tickets.selectors import merged_ticket_ids
 from heedful.tickets.timeline import append_event
 
 S = Ticket.Status
+MESSAGE_KINDS = (Event.Kind.MESSAGE_IN, Event.Kind.MESSAGE_OUT, Event.Kind.NOTE)
+
+
+def check_merge(*, source: Ticket, target: Ticket) -> None:
+    if source.pk == target.pk:
+        raise Invalid(_("A ticket cannot be merged into itself."),
+                      fields={"target": [_("Choose another ticket.")]})
+    if source.merged_into_id is not None:
+        raise HeedfulError(ErrorCode.CONFLICT, _("This ticket was already merged."))
+    if target.merged_into_id is not None:
+        raise HeedfulError(ErrorCode.CONFLICT,
+                           _("The target was itself merged into another ticket; merge into that one."),
+                           fields={"target": [_("Choose the ticket it was merged into.")]})
+
+
+@dataclass(frozen=True)
+class MergePreview:
+    """What a merge would do, shown to the agent before they confirm it."""
+
+    source: Ticket
+    target: Ticket
+    messages: int  # messages and notes that will show on the target's timeline
+    newcomers: list[Contact]  # people who will be copied on the target
+    new_tags: list[str]
+    closes_source: bool
+
+
+def preview_merge(*, source: Ticket, target: Ticket) -> MergePreview:
+    """Check the merge and say what it moves, writing nothing."""
+    check_merge(source=source, target=target)
+    tree = [source.pk, *merged_ticket_ids(source)]
+    messages = Event.objects.filter(ticket_id__in=tree, kind__in=MESSAGE_KINDS).count()
+    newcomer_ids = _newcomer_ids(source, target)
+    newcomers = list(Contact.objects.filter(pk__in=newcomer_ids).order_by("name", "pk"))
+    target_tags = set(target.tags.values_list("name", flat=True))
+    new_tags = sorted(set(source.tags.values_list("name", flat=True)) - target_tags)
+    return MergePreview(source=source, target=target, messages=messages, newcomers=newcomers,
+                        new_tags=new_tags, closes_source=source.status != S.CLOSED)
+
+
+def _newcomer_ids(source: Ticket, target: Ticket) -> set[int]:
+    """The source's requester and CCs who are not on the target yet."""
+    people = {source.requester_id, *source.participants.values_list("id", flat=True)}
+    people.discard(target.requester_id)
+    return people - set(target.participants.values_list("id", flat=True))
 
 
 def merge_tickets(*, source: Ticket, target: Ticket, actor: Any) -> Ticket:
     """Close `source` as a duplicate of `target`. The source's messages stay where they were
     written (history never moves) and show on the target's timeline; its requester and CCs join
     the target so that they keep seeing the conversation."""
-    if source.pk == target.pk:
-        raise Invalid(_("A ticket cannot be merged into itself."))
-    if source.merged_into_id is not None:
-        raise HeedfulError(ErrorCode.CONFLICT, _("This ticket was already merged."))
-    if target.merged_into_id is not None:
-        raise HeedfulError(ErrorCode.CONFLICT,
-                           _("The target was itself merged into another ticket; merge into that one."))
     now = timezone.now()
     with transaction.atomic():
-        source = Ticket.objects.select_for_update().get(pk=source.pk)
-        target = Ticket.objects.select_for_update().get(pk=target.pk)
-        newcomers = {source.requester_id, *source.participants.values_list("id", flat=True)}
-        newcomers.discard(target.requester_id)
+        # One lock order for every process, so that two opposite merges cannot deadlock.
+        locked = {t.pk: t for t in Ticket.objects.select_for_update()
+                  .filter(pk__in=[source.pk, target.pk]).order_by("pk")}
+        source, target = locked[source.pk], locked[target.pk]
+        # Checked under the locks: another agent may have merged either one since the preview.
+        check_merge(source=source, target=target)
+        newcomers = _newcomer_ids(source, target)
         if newcomers:
             target.participants.add(*newcomers)
         target.tags.add(*source.tags.all())
@@ -56,40 +100,38 @@ def merge_tickets(*, source: Ticket, target: Ticket, actor: Any) -> Ticket:
 
 def split_message(*, event: Event, actor: Any, subject: str = "") -> Ticket:
     """Start a new ticket from one customer message (with its attachments) that raised a
-    different problem; both timelines say so."""
+    different problem; both timelines say so. The new ticket is opened like any other (same
+    checks, webhooks and hooks), as if its author had just written it."""
     if event.kind != Event.Kind.MESSAGE_IN:
         raise Invalid(_("Only a customer's message can be split into a new ticket."))
     origin = event.ticket
+    subject = check_subject(subject or (_("Split from #%(number)s: %(subject)s") % {
+        "number": origin.number, "subject": origin.subject})[:250])
+    uploads = [_copy_of(attachment) for attachment in event.attachments.all()]
     now = timezone.now()
     with transaction.atomic():
-        (number,) = sequences.reserve("ticket")
-        ticket = Ticket.objects.create(
-            number=number,
-            subject=check_subject(subject or _("Split from #%(number)s: %(subject)s") % {
-                "number": origin.number, "subject": origin.subject})[:250],
-            channel=origin.channel, requester=event.author_contact or origin.requester,
-            organization=origin.organization, priority=origin.priority,
-            priority_rank=origin.priority_rank, team=origin.team,
-            language=event.language or origin.language, created_at=now, updated_at=now,
-            last_customer_message_at=event.created_at,
-        )
-        copy = append_event(
-            ticket=ticket, kind=Event.Kind.MESSAGE_IN, author_contact=event.author_contact,
-            channel=event.channel, public=True, body_text=event.body_text,
-            body_html=event.body_html, full_text=event.full_text, language=event.language,
-            data={"split_from_event": event.pk, "split_from_ticket": origin.pk}, at=now,
-        )
-        Attachment.objects.bulk_create(
-            Attachment(ticket=ticket, event=copy, file=a.file.name, filename=a.filename,
-                       content_type=a.content_type, size=a.size, sha256=a.sha256,
-                       inline=a.inline, content_id=a.content_id)
-            for a in event.attachments.all()
-        )
+        [first] = open_tickets([TicketRequest(
+            requester=event.author_contact or origin.requester, subject=subject,
+            body=event.body_text, body_html=event.body_html, full_text=event.full_text,
+            channel=event.channel, from_customer=True, priority=origin.priority, team=origin.team,
+            language=event.language or origin.language, attachments=uploads,
+            # Required fields are the agent's to fill later: the customer is not at a form.
+            enforce_required=False, at=now,
+            data={"split_from_event": event.pk, "split_from_ticket": origin.pk},
+        )])
+        ticket = first.ticket
         note = append_event(ticket=origin, kind=Event.Kind.SPLIT, author_user=actor,
                             channel=Channel.AGENT,
                             data={"event": event.pk, "new_ticket": ticket.pk,
                                   "new_ticket_number": ticket.number}, at=now)
         _touch(origin, now)
-        notify.ticket_changed(ticket, [copy], created=True)
         notify.ticket_changed(origin, [note])
     return ticket
+
+
+def _copy_of(attachment: Any) -> Upload:
+    with attachment.file.open("rb") as handle:
+        content = handle.read()
+    return Upload(filename=attachment.filename, content=content,
+                  content_type=attachment.content_type, inline=attachment.inline,
+                  content_id=attachment.content_id)

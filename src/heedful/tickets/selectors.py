@@ -248,10 +248,32 @@ def ticket_queue(
     return Page(items=rows, next_cursor=next_cursor, filters=filters or {})
 
 
+# A merge chain deeper than this is not a support history but a loop or a script gone wrong;
+# the timeline stops there rather than walking it forever.
+MAX_MERGE_DEPTH = 50
+
+
+def merged_ticket_ids(ticket: Ticket) -> list[int]:
+    """Every ticket merged into this one, directly or through others (A into B, B into C: both
+    for C), with one query per level of the tree however many tickets each level holds."""
+    found: list[int] = []
+    seen = {ticket.pk}
+    level = [ticket.pk]
+    for _depth in range(MAX_MERGE_DEPTH):
+        # No ordering: sorting by the default order lets SQLite walk the wrong index (all NULLs).
+        level = [pk for pk in Ticket.objects.filter(merged_into_id__in=level).order_by()
+                 .values_list("id", flat=True) if pk not in seen]
+        if not level:
+            break
+        seen.update(level)
+        found += level
+    return found
+
+
 def timeline(viewer: Viewer, ticket: Ticket) -> QuerySet[Event]:
-    """The ticket's events, plus those of tickets merged into it, oldest first."""
-    # No ordering: sorting by the default order lets SQLite walk the wrong index (all NULLs).
-    merged_ids = list(ticket.merged_from.order_by().values_list("id", flat=True))
+    """The ticket's events, plus those of every ticket merged into it (transitively), oldest
+    first."""
+    merged_ids = merged_ticket_ids(ticket)
     events = visible_events(viewer, ticket)
     if merged_ids:
         extra = Event.objects.filter(ticket_id__in=merged_ids)
