@@ -12,8 +12,8 @@ from heedful.people.actions import (
     create_contact,
     find_contact_by_identity,
     get_or_create_contact_for_email,
-    merge_contacts,
 )
+from heedful.people.merging import merge_contacts
 from heedful.people.models import ContactIdentity, ContactMerge
 from heedful.tickets.models import Ticket
 from tests.factories import OrganizationFactory, customer_reply, make_agent, make_contact, make_ticket
@@ -81,7 +81,7 @@ def test_merge_moves_identities_tickets_ccs_and_messages_and_keeps_audit():
     assert Ticket.objects.get(pk=own.pk).requester == target
     assert list(other.participants.all()) == [target]
     message.refresh_from_db()
-    assert message.author_contact == target
+    assert message.author_contact == source  # history keeps its author; the page shows the target
     assert target.plan == "Pro" and target.lifetime_value == Decimal("150")
     assert ContactMerge.objects.get(source=source).moved["tickets"] == [own.pk]
     assert AuditLogEntry.objects.filter(action="contact.merge", target_id=str(target.pk)).exists()

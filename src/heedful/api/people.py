@@ -44,10 +44,10 @@ from heedful.people.actions import (
     add_identity,
     create_contact,
     create_organization,
-    merge_contacts,
     update_contact,
     update_organization,
 )
+from heedful.people.merging import merge_contacts
 from heedful.people.models import Agent, Contact, ContactIdentity, Organization, Team
 from heedful.policy import get_contact_for, visible_contacts
 from heedful.tickets.models import Tag

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -13,7 +15,7 @@ from django.utils.translation import gettext as _
 from heedful.core.audit import record_audit
 from heedful.core.errors import ErrorCode, HeedfulError, Invalid
 from heedful.people.identities import normalize_identity
-from heedful.people.models import Agent, Contact, ContactIdentity, ContactMerge, Organization, Team
+from heedful.people.models import Agent, Contact, ContactIdentity, Organization, Team
 
 CONTACT_FIELDS = {
     "name", "organization", "is_organization_manager", "plan", "tier", "lifetime_value",
@@ -55,12 +57,7 @@ def _organizations_by_domain() -> dict[str, Organization]:
 def create_contact(
     *, name: str = "", identities: list[IdentityInput] | None = None, **profile: Any
 ) -> Contact:
-    unknown = set(profile) - CONTACT_FIELDS
-    if unknown:
-        raise HeedfulError(
-            ErrorCode.UNKNOWN_FIELD, _("Unknown contact fields."),
-            fields={key: [_("Unknown field.")] for key in sorted(unknown)},
-        )
+    profile = _clean_contact(profile)
     normalized = [(i, normalize_identity(i.kind, i.value)) for i in identities or []]
     for identity, norm in normalized:
         check_identity_free(identity.kind, norm)
@@ -160,64 +157,126 @@ def _create_email_contacts(missing: dict[str, tuple[str, str]]) -> dict[str, Con
     return dict(zip(missing, contacts, strict=True))
 
 
-def update_contact(*, contact: Contact, changes: dict[str, Any]) -> Contact:
+def _clean_contact(changes: dict[str, Any]) -> dict[str, Any]:
+    """Profile values as they are stored, or Invalid naming the field: every write path (agent
+    UI, API, portal) gets the same answers."""
     unknown = set(changes) - CONTACT_FIELDS
     if unknown:
         raise HeedfulError(
             ErrorCode.UNKNOWN_FIELD, _("Unknown contact fields."),
             fields={key: [_("Unknown field.")] for key in sorted(unknown)},
         )
-    for key, value in changes.items():
-        setattr(contact, key, value)
-    contact.save()
+    cleaned = dict(changes)
+    for field, limit in _TEXT_LIMITS.items():
+        if field in cleaned:
+            value = str(cleaned[field] or "").strip()
+            if field != "expectations":
+                value = " ".join(value.split())
+            if len(value) > limit:
+                raise Invalid(_("This is too long."), fields={
+                    field: [_("At most %(count)s characters.") % {"count": limit}]})
+            cleaned[field] = value
+    if cleaned.get("timezone"):
+        try:
+            zoneinfo.ZoneInfo(cleaned["timezone"])
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+            raise Invalid(_("Unknown time zone."), fields={
+                "timezone": [_("Use a name such as Europe/Paris or Asia/Vientiane.")]}) from None
+    if "currency" in cleaned:
+        currency = str(cleaned["currency"] or "").strip().upper()
+        if not (len(currency) == 3 and currency.isascii() and currency.isalpha()):
+            raise Invalid(_("Unknown currency."), fields={
+                "currency": [_("Use a three-letter code such as EUR or USD.")]})
+        cleaned["currency"] = currency
+    if "lifetime_value" in cleaned:
+        cleaned["lifetime_value"] = _money(cleaned["lifetime_value"])
+    if "expertise" in cleaned and cleaned["expertise"] not in Contact.Expertise.values:
+        raise Invalid(_("Unknown expertise."), fields={
+            "expertise": [_("Use novice, intermediate or expert, or leave it empty.")]})
+    for flag in ("vip", "is_organization_manager"):
+        if flag in cleaned:
+            cleaned[flag] = bool(cleaned[flag])
+    organization = cleaned.get("organization")
+    if organization is not None and not isinstance(organization, Organization):
+        raise Invalid(_("No such organization."), fields={"organization": [_("No such organization.")]})
+    return cleaned
+
+
+_TEXT_LIMITS = {"name": 200, "plan": 100, "tier": 50, "language": 16, "timezone": 64,
+                "expectations": 10_000}
+# The column holds 14 digits, two of them after the point.
+_MAX_MONEY = Decimal("999999999999.99")
+
+
+def _money(value: Any) -> Decimal:
+    try:
+        amount = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        amount = Decimal("NaN")
+    if not amount.is_finite() or not -_MAX_MONEY <= amount <= _MAX_MONEY:
+        raise Invalid(_("Enter an amount."), fields={
+            "lifetime_value": [_("A number such as 1250.00.")]})
+    return amount.quantize(Decimal("0.01"))
+
+
+def update_contact(*, contact: Contact, changes: dict[str, Any], actor: Any = None) -> Contact:
+    """Change a contact's profile. Staff changes (an actor) are audited with before and after;
+    a customer editing their own profile on the portal passes no actor."""
+    cleaned = _clean_contact(changes)
+    changed = {key: value for key, value in cleaned.items() if getattr(contact, key) != value}
+    if not changed:
+        return contact
+    before = {key: _audit_value(getattr(contact, key)) for key in changed}
+    with transaction.atomic():
+        for key, value in changed.items():
+            setattr(contact, key, value)
+        contact.save()
+        if actor is not None:
+            record_audit(actor=actor, action="contact.change", target=contact, details={
+                "changes": {key: [before[key], _audit_value(value)] for key, value in changed.items()}})
     return contact
 
 
-def add_identity(*, contact: Contact, kind: str, value: str, verified: bool = False) -> ContactIdentity:
+def _audit_value(value: Any) -> Any:
+    if isinstance(value, Organization):
+        return value.pk
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def add_identity(
+    *, contact: Contact, kind: str, value: str, verified: bool = False, actor: Any = None,
+) -> ContactIdentity:
+    """Give a contact another address, number or handle. `verified` is for proof the customer
+    gave (a sign-in link they opened); what staff type in is never proof, so the agent UI and
+    the API leave it False."""
     normalized = normalize_identity(kind, value)
     check_identity_free(kind, normalized, except_contact=contact)
-    identity, _created = ContactIdentity.objects.get_or_create(
-        kind=kind, normalized=normalized,
-        defaults={"contact": contact, "value": value.strip(), "verified": verified},
-    )
+    with transaction.atomic():
+        identity, created = ContactIdentity.objects.get_or_create(
+            kind=kind, normalized=normalized,
+            defaults={"contact": contact, "value": value.strip(), "verified": verified},
+        )
+        if created and actor is not None:
+            record_audit(actor=actor, action="contact.identity.add", target=contact,
+                         details={"kind": kind, "value": identity.value})
     return identity
 
 
-def merge_contacts(*, source: Contact, target: Contact, actor: Any) -> Contact:
-    """Fold `source` into `target`: identities, tickets, CCs and authored events move; the source
-    stays as a pointer (merged_into) and a ContactMerge row records what moved."""
-    if source.pk == target.pk:
-        raise Invalid(_("A contact cannot be merged into itself."))
-    if source.merged_into_id is not None:
-        raise Invalid(_("This contact was already merged."))
-    from heedful.tickets.models import Event, Ticket
-
+def remove_identity(*, identity: ContactIdentity, actor: Any) -> None:
+    """Take an address, number or handle away from its contact; the last one stays, so that
+    nobody becomes unreachable by accident."""
+    contact = identity.contact
     with transaction.atomic():
-        identity_ids = list(source.identities.values_list("id", flat=True))
-        ticket_ids = list(Ticket.objects.filter(requester=source).values_list("id", flat=True))
-        source.identities.update(contact=target)
-        Ticket.objects.filter(requester=source).update(requester=target)
-        cc_through = Ticket.participants.through
-        for row in cc_through.objects.filter(contact=source):
-            cc_through.objects.get_or_create(ticket_id=row.ticket_id, contact=target)
-        cc_through.objects.filter(contact=source).delete()
-        Event.objects.filter(author_contact=source).update(author_contact=target)
-        # Keep what the target lacks from the source's profile.
-        for field in ("name", "plan", "tier", "language", "timezone", "expectations"):
-            if not getattr(target, field) and getattr(source, field):
-                setattr(target, field, getattr(source, field))
-        if target.organization_id is None:
-            target.organization_id = source.organization_id
-        target.vip = target.vip or source.vip
-        target.lifetime_value = target.lifetime_value + source.lifetime_value
-        target.save()
-        source.merged_into = target
-        source.save(update_fields=["merged_into", "updated_at"])
-        moved = {"identities": identity_ids, "tickets": ticket_ids}
-        ContactMerge.objects.create(source=source, target=target, actor=actor, moved=moved)
-        record_audit(actor=actor, action="contact.merge", target=target,
-                     details={"source": source.pk, **moved})
-    return target
+        others = (ContactIdentity.objects.select_for_update()
+                  .filter(contact=contact).exclude(pk=identity.pk))
+        if not others.exists():
+            raise HeedfulError(ErrorCode.CONFLICT, _(
+                "This is the contact's only address or number: add another before removing it."))
+        ContactIdentity.objects.filter(pk=identity.pk).delete()
+        record_audit(actor=actor, action="contact.identity.remove", target=contact,
+                     details={"kind": identity.kind, "value": identity.value})
 
 
 def create_team(*, name: str, description: str = "") -> Team:
@@ -306,8 +365,23 @@ def create_organization(*, name: str, **fields: Any) -> Organization:
                            fields={"name": [_("Choose another name.")]}) from None
 
 
-def update_organization(*, organization: Organization, changes: dict[str, Any]) -> Organization:
-    for key, value in _clean_organization(changes, organization=organization).items():
-        setattr(organization, key, value)
-    organization.save()
+def update_organization(
+    *, organization: Organization, changes: dict[str, Any], actor: Any = None,
+) -> Organization:
+    cleaned = _clean_organization(changes, organization=organization)
+    changed = {key: value for key, value in cleaned.items() if getattr(organization, key) != value}
+    if not changed:
+        return organization
+    before = {key: getattr(organization, key) for key in changed}
+    try:
+        with transaction.atomic():
+            for key, value in changed.items():
+                setattr(organization, key, value)
+            organization.save()
+            if actor is not None:
+                record_audit(actor=actor, action="organization.change", target=organization,
+                             details={"changes": {k: [before[k], v] for k, v in changed.items()}})
+    except IntegrityError:  # renamed by another request a moment ago
+        raise HeedfulError(ErrorCode.CONFLICT, _("An organization with this name exists."),
+                           fields={"name": [_("Choose another name.")]}) from None
     return organization

@@ -87,6 +87,15 @@ class Contact(models.Model):
     def display_name(self) -> str:
         return str(self)
 
+    @property
+    def live(self) -> Contact:
+        """Whom to show in this contact's place: itself, or the contact it was merged into
+        (merges repoint older ones, so that is the live end). Select `merged_into` with the
+        contact where many are shown, e.g. the authors of a timeline."""
+        if self.merged_into_id is None:
+            return self
+        return self.merged_into or self
+
 
 class ContactIdentity(models.Model):
     """An address, number or handle by which a contact reaches us; unique per kind."""

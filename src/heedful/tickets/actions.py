@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from heedful.core import sequences
 from heedful.core.errors import ErrorCode, HeedfulError, Invalid
 from heedful.people.models import Contact, Team
+from heedful.people.selectors import live_contacts
 from heedful.tickets import notify
 from heedful.tickets.attachments import Upload, store_attachments_many
 from heedful.tickets.custom_fields import active_definitions, clean_custom_fields
@@ -75,6 +76,9 @@ class TicketRequest:
     enforce_required: bool = True
     # Facts about the first message, in the shape its kind declares (a split keeps its origin).
     data: dict[str, Any] | None = None
+    # With from_customer False: the first message is an internal note (an agent recording a
+    # phone call or a letter), not a reply to the customer.
+    note: bool = False
     at: datetime.datetime | None = None
 
 
@@ -92,6 +96,8 @@ def _checked(
         raise Invalid(_("Unknown priority."), fields={"priority": [_("Use low, normal, high or urgent.")]})
     if request.channel not in Channel.values:
         raise Invalid(_("Unknown channel."), fields={"channel": [_("Unknown channel.")]})
+    if request.note and request.from_customer:
+        raise Invalid(_("A customer's message cannot be an internal note."))
     fields: dict[str, Any] = {}
     if request.custom_fields or request.enforce_required:
         fields = clean_custom_fields(request.custom_fields or {}, customer=request.customer_form,
@@ -110,9 +116,8 @@ def open_tickets(requests: list[TicketRequest]) -> list[Event]:
     checked = [_checked(request, definitions) for request in requests]
     if not requests:
         return []
-    # A merged contact's tickets go to the contact it was merged into.
-    requesters = [(r.requester.merged_into if r.requester.merged_into_id else None) or r.requester
-                  for r in requests]
+    # A merged contact's tickets go to the live contact at the end of its merges.
+    requesters = live_contacts([r.requester for r in requests])
     with transaction.atomic():
         numbers = sequences.reserve("ticket", len(requests))
         tickets = []
@@ -139,10 +144,10 @@ def open_tickets(requests: list[TicketRequest]) -> list[Event]:
         events = Event.objects.bulk_create(
             build_event(
                 ticket=ticket,
-                kind=Event.Kind.MESSAGE_IN if request.from_customer else Event.Kind.MESSAGE_OUT,
+                kind=_first_kind(request),
                 author_user=None if request.from_customer else request.author_user,
                 author_contact=requester if request.from_customer else None,
-                channel=request.channel, public=True, body_text=request.body,
+                channel=request.channel, public=not request.note, body_text=request.body,
                 body_html=request.body_html, full_text=request.full_text, language=request.language,
                 message_id=request.message_id, flags=request.flags, data=request.data,
                 at=ticket.created_at,
@@ -156,6 +161,12 @@ def open_tickets(requests: list[TicketRequest]) -> list[Event]:
         notify.tickets_changed([(ticket, [event]) for ticket, event in zip(tickets, events, strict=True)],
                                created=True)
     return events
+
+
+def _first_kind(request: TicketRequest) -> str:
+    if request.from_customer:
+        return Event.Kind.MESSAGE_IN
+    return Event.Kind.NOTE if request.note else Event.Kind.MESSAGE_OUT
 
 
 def _tag_all(tagged: list[tuple[Ticket, list[str]]]) -> None:

@@ -297,3 +297,37 @@ def customer_history(viewer: Viewer, contact: Contact, *, exclude: Ticket | None
 def contact_with_identities(contact_id: int) -> Contact | None:
     return (Contact.objects.select_related("organization")
             .prefetch_related(Prefetch("identities")).filter(pk=contact_id).first())
+
+
+@dataclass
+class EventPage:
+    items: list[Event]
+    next_cursor: str | None
+
+
+def contact_timeline(viewer: Viewer, contact: Contact, cursor: str | None = None, limit: int = 50,
+                     *, messages_only: bool = False) -> EventPage:
+    """Every event of every ticket the contact requested or is copied on, across channels,
+    newest first, that the viewer may see (a customer sees only public events).
+
+    Keyset-paginated on (created_at, id), so an old page costs what the first does, in a fixed
+    number of queries whatever the page size. Tickets moved by a contact merge bring their
+    history along: events are found by ticket, never by author."""
+    limit = max(1, min(int(limit), 200))
+    tickets = visible_tickets(viewer).filter(tickets_of_contact(contact.pk)).order_by().values("id")
+    events = Event.objects.filter(ticket_id__in=tickets)
+    if viewer.agent is None:
+        events = events.filter(public=True)
+    if messages_only:
+        from heedful.tickets.kinds import registered_kinds
+
+        events = events.filter(kind__in=[kind.name for kind in registered_kinds() if kind.message])
+    if cursor:
+        value, pk = decode_cursor(cursor, is_time=True)
+        events = events.filter(Q(created_at__lt=value) | Q(created_at=value, id__lt=pk))
+    rows = list(events.select_related("ticket", "author_user__agent", "author_contact__merged_into")
+                .order_by("-created_at", "-id")[: limit + 1])
+    if len(rows) <= limit:
+        return EventPage(rows, None)
+    rows = rows[:limit]
+    return EventPage(rows, encode_cursor(rows[-1].created_at, rows[-1].pk))
