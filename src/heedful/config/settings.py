@@ -112,6 +112,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+CSRF_FAILURE_VIEW = "heedful.core.views.csrf_failure"
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:queue"
 LOGOUT_REDIRECT_URL = "web:login"
@@ -133,6 +134,8 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 django.conf.locale.LANG_INFO.setdefault(
     "lo", {"bidi": False, "code": "lo", "name": "Lao", "name_local": "ລາວ"}
 )
+# Date and number formats for the locales Django has none (or only some) for: src/heedful/formats/.
+FORMAT_MODULE_PATH = ["heedful.formats"]
 TIME_ZONE = env.string("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from heedful.core.audit import record_audit
+from heedful.core.changes import apply_changes, refuse_unknown
 from heedful.core.errors import ErrorCode, HeedfulError, Invalid
 from heedful.people.identities import normalize_identity
 from heedful.people.models import Agent, Contact, ContactIdentity, Organization, Team
@@ -385,3 +386,100 @@ def update_organization(
         raise HeedfulError(ErrorCode.CONFLICT, _("An organization with this name exists."),
                            fields={"name": [_("Choose another name.")]}) from None
     return organization
+
+
+TEAM_FIELDS = frozenset({"name", "description", "members"})
+
+
+def _team_name_taken(name: str) -> HeedfulError:
+    return HeedfulError(ErrorCode.CONFLICT, _("A team with this name exists."),
+                        fields={"name": [_("Another team is called %(name)s: choose another name.")
+                                         % {"name": name}]})
+
+
+def _clean_team(values: dict[str, Any], *, team: Team | None) -> dict[str, Any]:
+    errors: dict[str, list[str]] = {}
+    name = " ".join(str(values.get("name") or "").split())
+    if not name:
+        errors["name"] = [_("Give the team a name.")]
+    elif len(name) > 100:
+        errors["name"] = [_("At most 100 characters.")]
+    description = str(values.get("description") or "").strip()
+    if len(description) > 2000:
+        errors["description"] = [_("At most 2,000 characters.")]
+    members = list(dict.fromkeys(values.get("members") or []))
+    if any(not isinstance(member, Agent) or not member.is_active for member in members):
+        errors["members"] = [_("Choose members among the active agents.")]
+    if errors:
+        raise Invalid(_("The team was not saved: see the marked fields."), fields=errors)
+    clash = Team.objects.filter(name__iexact=name)
+    if team is not None:
+        clash = clash.exclude(pk=team.pk)
+    if clash.exists():
+        raise _team_name_taken(name)
+    return {"name": name, "description": description, "members": members}
+
+
+def set_up_team(*, actor: Any, name: str, description: str = "",
+                members: Iterable[Agent] = ()) -> Team:
+    """A new team with its members, audited (create_team is the bare step demo data uses)."""
+    cleaned = _clean_team({"name": name, "description": description, "members": list(members)},
+                          team=None)
+    try:
+        with transaction.atomic():
+            team = create_team(name=cleaned["name"], description=cleaned["description"])
+            team.agents.set(cleaned["members"])
+            record_audit(actor=actor, action="team.create", target=team, details={
+                "name": team.name, "members": sorted(m.pk for m in cleaned["members"])})
+    except IntegrityError:  # created by another request a moment ago
+        raise _team_name_taken(cleaned["name"]) from None
+    return team
+
+
+def update_team(*, team: Team, actor: Any, changes: dict[str, Any]) -> Team:
+    """Rename, describe or change who belongs: only the keys given change."""
+    refuse_unknown(changes, TEAM_FIELDS)
+    current_members = list(team.agents.all())
+    cleaned = _clean_team({"name": team.name, "description": team.description,
+                           "members": current_members, **changes}, team=team)
+    members = cleaned.pop("members")
+    before, after = sorted(m.pk for m in current_members), sorted(m.pk for m in members)
+    try:
+        with transaction.atomic():
+            changed = apply_changes(team, cleaned)
+            if changed:
+                team.save()
+            if before != after:
+                team.agents.set(members)
+                changed["members"] = {"before": before, "after": after}
+            if changed:
+                record_audit(actor=actor, action="team.update", target=team,
+                             details={"changes": changed})
+    except IntegrityError:
+        raise _team_name_taken(cleaned["name"]) from None
+    return team
+
+
+def change_agent_role(*, agent: Agent, role: str, actor: Any) -> Agent:
+    """Give an agent another role (policy.ROLE_PERMISSIONS says what each may do). Admins also
+    reach the admin site, as create_agent arranges; the last active admin keeps the role, so
+    that somebody can still manage agents."""
+    if role not in Agent.Role.values:
+        raise Invalid(_("Unknown role."), fields={"role": [_("Use admin, supervisor or agent.")]})
+    if agent.role == role:
+        return agent
+    if agent.role == Agent.Role.ADMIN and not (
+        Agent.objects.filter(role=Agent.Role.ADMIN, is_active=True).exclude(pk=agent.pk).exists()
+    ):
+        raise HeedfulError(ErrorCode.CONFLICT, _("The help desk needs an active admin."),
+                           fields={"role": [_("Make another agent admin before changing this role.")]})
+    before = agent.role
+    with transaction.atomic():
+        agent.role = role
+        agent.save(update_fields=["role"])
+        user = agent.user
+        user.is_staff = user.is_superuser = role == Agent.Role.ADMIN
+        user.save(update_fields=["is_staff", "is_superuser"])
+        record_audit(actor=actor, action="agent.role", target=agent,
+                     details={"before": before, "after": role})
+    return agent

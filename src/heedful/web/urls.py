@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from heedful.web.views import auth, mail, queue, ticket
 
@@ -20,4 +20,5 @@ urlpatterns = [
     path("tickets/<int:number>/spam", mail.spam_view, name="spam"),
     path("tickets/<int:number>/events/<int:event_id>/held", mail.held_view, name="held"),
     path("attachments/<int:attachment_id>/", ticket.attachment_view, name="attachment"),
+    path("settings/", include("heedful.web.views.settings_urls")),
 ]
