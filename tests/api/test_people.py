@@ -66,7 +66,8 @@ def test_add_identity(api: ApiClient, contact: Any) -> None:
                  409, "duplicate_identity")
 
 
-def test_merge_contacts_moves_identities_and_tickets(api: ApiClient, contact: Any) -> None:
+def test_merge_contacts_moves_identities_and_tickets(supervisor: Any, contact: Any) -> None:
+    api = api_for(supervisor)
     duplicate = make_contact(email="carol.work@example.com", name="C. Customer")
     ticket = make_ticket(requester=duplicate)
     response = api.post(f"/contacts/{duplicate.pk}/merge", {"target_id": contact.pk})
@@ -78,6 +79,20 @@ def test_merge_contacts_moves_identities_and_tickets(api: ApiClient, contact: An
     assert ContactMerge.objects.filter(source=duplicate, target=contact).exists()
     assert_error(api.post(f"/contacts/{contact.pk}/merge", {"target_id": contact.pk}), 400, "invalid")
     assert_error(api.post(f"/contacts/{contact.pk}/merge", {"target_id": 999_999}), 400, field="target_id")
+
+
+def test_merging_contacts_needs_a_supervisor(api: ApiClient, contact: Any) -> None:
+    duplicate = make_contact()
+    assert_error(api.post(f"/contacts/{duplicate.pk}/merge", {"target_id": contact.pk}), 403,
+                 "permission_denied")
+    duplicate.refresh_from_db()
+    assert duplicate.merged_into_id is None
+
+
+def test_naming_an_organization_manager_needs_a_supervisor(api: ApiClient, contact: Any) -> None:
+    assert_error(api.patch(f"/contacts/{contact.pk}", {"is_organization_manager": True}), 403,
+                 "permission_denied")
+    assert api.patch(f"/contacts/{contact.pk}", {"plan": "Pro"}).status_code == 200
 
 
 def test_contacts_list_pages_and_searches(api: ApiClient) -> None:

@@ -30,12 +30,14 @@ from heedful.api.people_schemas import (
     OrganizationPatchIn,
     TagList,
     TeamList,
+    TimelineList,
     agent_out,
     contact_out,
     identity_out,
     organization_out,
     tag_out,
     team_out,
+    timeline_item_out,
 )
 from heedful.api.schemas import MAX_ID, ErrorOut, PageQuery, TargetIn
 from heedful.core.errors import Invalid, NotFound
@@ -49,8 +51,9 @@ from heedful.people.actions import (
 )
 from heedful.people.merging import merge_contacts
 from heedful.people.models import Agent, Contact, ContactIdentity, Organization, Team
-from heedful.policy import get_contact_for, visible_contacts
+from heedful.policy import Permission, get_contact_for, require, visible_contacts
 from heedful.tickets.models import Tag
+from heedful.tickets.selectors import contact_timeline
 
 router = Router(tags=["people"])
 
@@ -101,6 +104,7 @@ def create_contact_view(request: HttpRequest, payload: ContactCreateIn) -> Any:
     sent = payload.model_dump(include=payload.model_fields_set)
     changes = _contact_changes(sent)
     name = changes.pop("name", "")
+    require_contact_change(request, None, changes)
     identities = [IdentityInput(i.kind, i.value, i.verified) for i in payload.identities]
     contact = create_contact(name=name, identities=identities, **changes)
     return Status(201, contact_out(_contact(request, contact.pk)))
@@ -111,21 +115,42 @@ def get_contact(request: HttpRequest, id: int = PathId) -> Any:
     return contact_out(_contact(request, id))
 
 
+def require_contact_change(request: HttpRequest, contact: Contact | None, changes: dict[str, Any]) -> None:
+    """Editing a profile needs the contact within reach; naming organization managers needs
+    its own permission."""
+    require(viewer(request), Permission.CONTACT_CHANGE, contact)
+    current = contact.is_organization_manager if contact is not None else False
+    if "is_organization_manager" in changes and changes["is_organization_manager"] != current:
+        require(viewer(request), Permission.ORGANIZATION_MANAGERS)
+
+
 @router.patch("/contacts/{id}", response={200: ContactOut, codes_4xx: ErrorOut})
 def patch_contact(request: HttpRequest, payload: ContactPatchIn, id: int = PathId) -> Any:
     contact = get_contact_for(viewer(request), id)
     changes = _contact_changes(payload.model_dump(include=payload.model_fields_set))
+    require_contact_change(request, contact, changes)
     if changes:
-        update_contact(contact=contact, changes=changes)
+        update_contact(contact=contact, changes=changes, actor=acting_user(request))
     return contact_out(_contact(request, id))
+
+
+@router.get("/contacts/{id}/timeline", response={200: TimelineList, codes_4xx: ErrorOut})
+def get_contact_timeline(request: HttpRequest, page: Query[PageQuery], id: int = PathId) -> Any:
+    """Every event of every ticket this contact requested or is copied on, on every channel,
+    newest first; only tickets the caller may see."""
+    contact = get_contact_for(viewer(request), id)
+    result = contact_timeline(viewer(request), contact, page.cursor, page.limit)
+    return {"results": [timeline_item_out(e) for e in result.items],
+            "next_cursor": result.next_cursor}
 
 
 @router.post("/contacts/{id}/identities", response={201: IdentityOut, codes_4xx: ErrorOut})
 @decorate_view(idempotent)
 def add_contact_identity(request: HttpRequest, payload: IdentityIn, id: int = PathId) -> Any:
     contact = get_contact_for(viewer(request), id)
+    require(viewer(request), Permission.IDENTITY_CHANGE, contact)
     identity = add_identity(contact=contact, kind=payload.kind, value=payload.value,
-                            verified=payload.verified)
+                            verified=payload.verified, actor=acting_user(request))
     return Status(201, identity_out(identity))
 
 
@@ -139,6 +164,8 @@ def merge_contact(request: HttpRequest, payload: TargetIn, id: int = PathId) -> 
     except NotFound:
         raise Invalid(_("No contact with id %(id)s.") % {"id": payload.target_id},
                       fields={"target_id": [_("No such contact.")]}) from None
+    require(viewer(request), Permission.CONTACT_MERGE, source)
+    require(viewer(request), Permission.CONTACT_MERGE, target)
     merged = merge_contacts(source=source, target=target, actor=acting_user(request))
     return contact_out(_contact(request, merged.pk))
 
@@ -152,6 +179,7 @@ def list_organizations(request: HttpRequest, page: Query[PageQuery]) -> Any:
 @router.post("/organizations", response={201: OrganizationOut, codes_4xx: ErrorOut})
 @decorate_view(idempotent)
 def create_organization_view(request: HttpRequest, payload: OrganizationCreateIn) -> Any:
+    require(viewer(request), Permission.ORGANIZATION_CHANGE)
     fields = payload.model_dump()
     org = create_organization(name=fields.pop("name"), **fields)
     return Status(201, organization_out(org))
@@ -172,12 +200,14 @@ def get_organization(request: HttpRequest, id: int = PathId) -> Any:
 @router.patch("/organizations/{id}", response={200: OrganizationOut, codes_4xx: ErrorOut})
 def patch_organization(request: HttpRequest, payload: OrganizationPatchIn, id: int = PathId) -> Any:
     org = _org_or_404(id)
+    require(viewer(request), Permission.ORGANIZATION_CHANGE, org)
     changes = payload.model_dump(include=payload.model_fields_set)
     nulls = sorted(k for k, v in changes.items() if v is None)
     if nulls:
         raise Invalid(_("These fields cannot be null."),
                       fields={k: [_("Leave the field out instead.")] for k in nulls})
-    return organization_out(update_organization(organization=org, changes=changes))
+    return organization_out(update_organization(organization=org, changes=changes,
+                                                actor=acting_user(request)))
 
 
 def _agents() -> Any:

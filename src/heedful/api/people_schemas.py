@@ -5,14 +5,15 @@ from __future__ import annotations
 import datetime
 import zoneinfo
 from decimal import Decimal
-from typing import Annotated, Literal, cast
+from typing import Annotated, Any, Literal, cast
 
 from ninja import Schema
 from pydantic import AfterValidator, Field
 
 from heedful.api.schemas import In, ObjectId, PageQuery
+from heedful.api.ticket_schemas import AuthorOut, author_out
 from heedful.people.models import Agent, Contact, ContactIdentity, Organization, Team
-from heedful.tickets.models import Tag
+from heedful.tickets.models import Event, Tag
 
 IdentityKind = Literal["email", "phone", "chat", "social"]
 Expertise = Literal["", "novice", "intermediate", "expert"]
@@ -98,6 +99,27 @@ class ContactQuery(PageQuery):
     organization: ObjectId | None = None
 
 
+class TimelineItemOut(Schema):
+    """One event of a contact's timeline, with the ticket it belongs to."""
+
+    id: int
+    ticket: int = Field(description="Ticket id.")
+    ticket_number: int
+    ticket_subject: str
+    kind: str
+    channel: str = Field(description="Where the words were written (email, phone, portal, agent...).")
+    created_at: datetime.datetime
+    public: bool = Field(description="Visible to the customer.")
+    author: AuthorOut
+    body_text: str
+    data: dict[str, Any] = Field(description="Before/after values and references, by kind.")
+
+
+class TimelineList(Schema):
+    results: list[TimelineItemOut]
+    next_cursor: str | None
+
+
 class OrganizationOut(Schema):
     id: int
     name: str
@@ -181,6 +203,16 @@ def contact_out(contact: Contact) -> ContactOut:
         timezone=contact.timezone, expectations=contact.expectations, vip=contact.vip,
         merged_into=contact.merged_into_id, identities=[identity_out(i) for i in identities],
         created_at=contact.created_at, updated_at=contact.updated_at,
+    )
+
+
+def timeline_item_out(event: Event) -> TimelineItemOut:
+    """Needs ticket, author_user__agent and author_contact selected (contact_timeline does)."""
+    return TimelineItemOut(
+        id=event.pk, ticket=event.ticket_id, ticket_number=event.ticket.number,
+        ticket_subject=event.ticket.subject, kind=event.kind, channel=event.channel,
+        created_at=event.created_at, public=event.public, author=author_out(event),
+        body_text=event.body_text, data=event.data or {},
     )
 
 
