@@ -79,7 +79,7 @@ def test_create_ticket_written_by_the_agent(api: ApiClient, contact: Any, agent:
     content = base64.b64encode(b"%PDF-1.4").decode()
     body = api.post("/tickets", {
         "requester_id": contact.pk, "subject": "Your invoice", "body": "Attached.",
-        "from_customer": False, "channel": "phone",
+        "from_customer": False, "channel": "phone", "delivery_channel": "email",
         "attachments": [{"filename": "invoice.pdf", "content_type": "application/pdf",
                          "content_base64": content}],
     }).json()
@@ -175,9 +175,9 @@ def test_reply_with_base64_attachment_and_download_it(api: ApiClient, ticket: An
     assert download["X-Content-Type-Options"] == "nosniff"
 
 
-def test_events_list_the_timeline_with_mail_fields(api: ApiClient, ticket: Any, agent: Any) -> None:
-    Event.objects.filter(ticket=ticket, kind=Event.Kind.MESSAGE_IN).update(
-        message_id="<abc@mail.example>", full_text="Hello\n> quoted history", flags=["auto_reply"])
+def test_events_list_the_timeline_with_mail_fields(api: ApiClient, contact: Any, agent: Any) -> None:
+    ticket = make_ticket(requester=contact, message_id="<abc@mail.example>",
+                         full_text="Hello\n> quoted history", flags=["auto_reply"])
     agent_reply(ticket, agent)
     events = api.get(f"/tickets/{ticket.pk}/events").json()["results"]
     first = events[0]
@@ -240,10 +240,9 @@ def test_list_filters_match_the_queues(api: ApiClient, agent: Any, contact: Any)
     other = make_contact(email="zed@example.net")
     mine = make_ticket(requester=contact, assignee=agent.user, priority="high", tags=["vip"],
                        subject="Broken invoice", channel="email")
-    team_ticket = make_ticket(requester=other, team=team, language="fr")
+    team_ticket = make_ticket(requester=other, team=team, language="fr", message_id="<m1@example.net>")
     unassigned = make_ticket(requester=contact, subject="Question")
     update_ticket(ticket=unassigned, actor=agent.user, changes={"status": "solved"})
-    Event.objects.filter(ticket=team_ticket).update(message_id="<m1@example.net>")
 
     assert _ids(api.get("/tickets", {"queue": "mine"})) == [mine.pk]
     assert set(_ids(api.get("/tickets", {"queue": "unassigned"}))) == {team_ticket.pk}

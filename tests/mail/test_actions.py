@@ -15,17 +15,22 @@ def test_accepting_a_held_message_shows_it_and_adds_the_sender():
     ticket, stranger = make_ticket(), make_contact()
     held = customer_reply(ticket, contact=stranger, body="Me too", hidden=True, flags=["held"])
     event = accept_held_message(event=held, actor=make_agent().user)
-    assert event.public and "held" not in event.flags
+    assert event.public and "held" not in event.flags and event.kind == "message_in"
+    assert event.data["released_from"] == held.pk and event.body_text == held.body_text
     assert stranger in ticket.participants.all()
+    held.refresh_from_db()
+    assert not held.public and held.flags == ["held"]  # the original row never changes
+    assert ticket.events.get(kind="held_review").data == {"event": held.pk, "decision": "accepted"}
 
 
 def test_rejecting_keeps_the_message_internal():
     ticket = make_ticket()
     held = customer_reply(ticket, contact=make_contact(), hidden=True, flags=["held"])
-    event = reject_held_message(event=held, actor=make_agent().user)
-    assert not event.public and event.flags == ["rejected"]
+    review = reject_held_message(event=held, actor=make_agent().user)
+    assert review.kind == "held_review" and review.data == {"event": held.pk, "decision": "rejected"}
+    assert not ticket.events.filter(kind="message_in", public=True).exclude(pk__lt=held.pk).exists()
     with pytest.raises(HeedfulError):
-        accept_held_message(event=event, actor=make_agent().user)
+        accept_held_message(event=held, actor=make_agent().user)
 
 
 def test_marking_spam_moves_ticket_and_teaches_classifier():

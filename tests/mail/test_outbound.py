@@ -20,6 +20,7 @@ from django.utils import timezone, translation
 from django_tasks_db.models import DBTaskResult
 
 from heedful.config import env
+from heedful.core.errors import Invalid
 from heedful.mail import outbound, tokens
 from heedful.mail.intake import accept_raw
 from heedful.mail.models import Mailbox, OutboundMessage, RawMessage
@@ -392,9 +393,12 @@ def test_mail_from_our_own_addresses_is_never_answered(acknowledging, sink, run_
 
 def test_agent_reply_never_goes_to_our_own_address(mailbox, sink, run_tasks):
     ticket = make_ticket(requester=make_contact(email="support@heedful.test"))
-    agent_reply(ticket, make_agent())
+    with pytest.raises(Invalid) as refused:
+        agent_reply(ticket, make_agent())
+    assert "channel" in refused.value.fields
     run_tasks()
     assert sink.envelopes == [] and not OutboundMessage.objects.exists()
+    assert not ticket.events.filter(kind=Event.Kind.MESSAGE_OUT).exists()
 
 
 # HEEDFUL_EMAIL_URL ---------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import pytest
 from heedful.mail.models import SpamToken
 from heedful.mail.spam import HAM_DOCS, SPAM_DOCS
 from heedful.tickets.models import Event, Ticket
+from heedful.tickets.timeline import append_event
 from tests.factories import TeamFactory, agent_reply, customer_reply, make_agent, make_contact, make_ticket
 
 pytestmark = pytest.mark.django_db
@@ -96,18 +97,20 @@ def test_accepting_a_held_message_adds_it_and_copies_the_sender(agent_client, ti
     response = agent_client.post(f"/tickets/{ticket.number}/events/{held.pk}/held", {"action": "accept"})
     assert response.status_code == 302
     assert response["Location"] == f"/tickets/{ticket.number}/#event-{held.pk}"
-    held.refresh_from_db()
-    assert held.public and "held" not in held.flags
+    released = ticket.events.get(data__released_from=held.pk)
+    assert released.public and released.kind == "message_in" and "held" not in released.flags
     assert held.author_contact in ticket.participants.all()
-    assert "Held for review" not in page(agent_client, ticket)
+    html = page(agent_client, ticket)
+    assert "Held for review" not in html and 'data-flag="accepted"' in html
 
 
 def test_refusing_a_held_message_keeps_it_internal(agent_client, ticket):
     held = held_message(ticket)
     agent_client.post(f"/tickets/{ticket.number}/events/{held.pk}/held", {"action": "reject"})
-    held.refresh_from_db()
-    assert not held.public and held.flags == ["rejected"]
+    assert not ticket.events.filter(data__released_from=held.pk).exists()
+    assert ticket.events.get(kind="held_review").data["decision"] == "rejected"
     assert not ticket.participants.exists()
+    assert 'data-flag="rejected"' in page(agent_client, ticket)
 
 
 def test_deciding_on_a_message_that_is_not_held_is_refused(agent_client, ticket, agent):
@@ -155,5 +158,5 @@ def test_mail_no_person_wrote_carries_a_badge(agent_client, ticket, flag, label)
 
 def test_undelivered_reply_carries_a_badge(agent_client, ticket, agent):
     reply = agent_reply(ticket, agent)
-    Event.objects.filter(pk=reply.pk).update(flags=["delivery_failed"])
+    append_event(ticket=ticket, kind="delivery_failed", data={"event": reply.pk, "state": "failed"})
     assert 'data-flag="delivery_failed">Not delivered</span>' in page(agent_client, ticket)

@@ -7,6 +7,7 @@ list of 50 tickets costs the same number of queries as a list of 5.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from typing import Annotated, Any, Literal, cast
 
 from ninja import Schema
@@ -86,7 +87,9 @@ class EventOut(Schema):
     ticket_id: int
     kind: str
     author: AuthorOut
-    channel: str
+    channel: str = Field(description="Where the words were written (agent, api, email, portal...).")
+    delivery_channel: str = Field(
+        description="For a public reply: the channel it went out on (e.g. email); empty otherwise.")
     public: bool
     body_text: str
     body_html: str
@@ -129,6 +132,11 @@ class TicketCreateIn(In):
     cc: list[EmailAddress] = Field(default_factory=list, max_length=50, description="E-mail addresses.")
     from_customer: bool = Field(True, description="False: an agent writes on the customer's behalf.")
     channel: ChannelName = "api"
+    delivery_channel: str | None = Field(
+        None, min_length=1, max_length=20,
+        description="With from_customer false: the channel the first message goes out on (e.g. "
+                    "email). Default: the ticket's channel when a backend delivers on it; a "
+                    "ticket opened by phone is recorded without sending anything.")
     attachments: list[AttachmentIn] = Field(default_factory=list, max_length=20)
 
 
@@ -152,6 +160,11 @@ class EventCreateIn(In):
     public: bool = Field(True, description="False: an internal note.")
     status: StatusName | None = Field(None, description="Set the ticket's status in the same step.")
     attachments: list[AttachmentIn] = Field(default_factory=list, max_length=20)
+    channel: str | None = Field(
+        None, min_length=1, max_length=20,
+        description="For a public reply: the channel it goes out on (e.g. email). Default: the "
+                    "channel of the conversation. Refused when no backend delivers on it or the "
+                    "customer has no identity on it.")
 
 
 class TicketFilters(PageQuery):
@@ -222,15 +235,16 @@ def author_out(event: Event) -> AuthorOut:
     return AuthorOut(type="system", id=None, name="Heedful")
 
 
-def event_out(event: Event) -> EventOut:
+def event_out(event: Event, *, extra_flags: Iterable[str] = ()) -> EventOut:
     """Needs author_user__agent and author_contact selected and attachments prefetched."""
     return EventOut(
         id=event.pk, ticket_id=event.ticket_id, kind=event.kind, author=author_out(event),
-        channel=event.channel, public=event.public, body_text=event.body_text,
+        channel=event.channel, delivery_channel=event.delivery_channel, public=event.public,
+        body_text=event.body_text,
         body_html=event.body_html, created_at=event.created_at, data=event.data or {},
         message_id=event.message_id, reply_text=event.body_text,
         full_text=event.full_text or event.body_text, language=event.language,
-        flags=[str(f) for f in event.flags or []],
+        flags=list(dict.fromkeys([*(str(f) for f in event.flags or []), *extra_flags])),
         attachments=[
             AttachmentOut(id=a.pk, filename=a.filename, size=a.size, content_type=a.content_type,
                           sha256=a.sha256, url=attachment_url(a))

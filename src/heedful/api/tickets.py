@@ -135,6 +135,7 @@ def create_ticket(request: HttpRequest, payload: TicketCreateIn) -> Any:
     ticket = open_ticket(
         requester=requester, subject=payload.subject, body=payload.body, channel=payload.channel,
         author_user=agent.user, from_customer=payload.from_customer, priority=payload.priority,
+        delivery_channel=payload.delivery_channel,
         team=_team("team_id", payload.team_id), assignee=_agent_user("assignee_id", payload.assignee_id),
         tags=payload.tags, custom_fields=payload.custom_fields, cc=cc,
         attachments=_uploads(payload.attachments),
@@ -185,7 +186,24 @@ def list_events(request: HttpRequest, page: Query[EventQuery], id: int = PathId)
     ticket = get_ticket_for(viewer(request), id)
     events = selectors.timeline(viewer(request), ticket)
     result = time_page(events, column="created_at", cursor=page.cursor, limit=page.limit)
-    return {"results": [event_out(e) for e in result.items], "next_cursor": result.next_cursor}
+    undelivered = _undelivered([e for e in result.items if e.kind == Event.Kind.MESSAGE_OUT])
+    return {"results": [event_out(e, extra_flags=undelivered.get(e.pk, ())) for e in result.items],
+            "next_cursor": result.next_cursor}
+
+
+def _undelivered(replies: list[Event]) -> dict[int, tuple[str, ...]]:
+    """Flags for replies that later events say did not arrive (the reply's row never changes)."""
+    from heedful.mail.kinds import DELIVERY_FAILED
+
+    if not replies:
+        return {}
+    found: dict[int, tuple[str, ...]] = {}
+    ids = {e.pk for e in replies}
+    for data in Event.objects.filter(ticket_id__in={e.ticket_id for e in replies},
+                                     kind=DELIVERY_FAILED).values_list("data", flat=True):
+        if data.get("event") in ids:
+            found[data["event"]] = ("bounce",) if data.get("state") == "bounced" else ("delivery_failed",)
+    return found
 
 
 @router.post("/tickets/{id}/events", response={201: EventOut, codes_4xx: ErrorOut})
@@ -197,6 +215,7 @@ def add_event(request: HttpRequest, payload: EventCreateIn, id: int = PathId) ->
     event = reply_to_ticket(
         ticket=ticket, body=payload.body, author_user=agent.user, public=payload.public,
         status=payload.status, attachments=_uploads(payload.attachments), channel="api",
+        delivery_channel=payload.channel if payload.public else None,
     )
     event = (Event.objects.select_related("author_user__agent", "author_contact")
              .prefetch_related("attachments").get(pk=event.pk))

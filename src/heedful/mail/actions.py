@@ -5,50 +5,74 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from heedful.core.errors import Invalid
 from heedful.mail import spam as spam_filter
+from heedful.mail.kinds import ACCEPTED, HELD_REVIEW, REJECTED, SPAM_VERDICT
 from heedful.mail.parsing import ParsedMessage
 from heedful.tickets import notify
-from heedful.tickets.models import Event, Ticket
-from heedful.tickets.timeline import change_event
+from heedful.tickets.actions import reply_to_ticket
+from heedful.tickets.models import Attachment, Event, Ticket
+from heedful.tickets.timeline import append_event
 
 HELD = "held"
 UNPARSED = "unparsed"  # the flag processing puts on a message kept as raw text
 
 
-def accept_held_message(*, event: Event, actor: Any) -> Event:
-    """A held message becomes the customer's words on the ticket; its sender joins as a CC."""
-    if HELD not in event.flags:
+def held_decisions(events: list[Event]) -> dict[int, str]:
+    """Per held event id: the decision an agent recorded on it (accepted / rejected), read from
+    the review events among `events` (a timeline already loaded)."""
+    return {int(e.data["event"]): str(e.data["decision"]) for e in events if e.kind == HELD_REVIEW}
+
+
+def _check_still_held(event: Event) -> None:
+    if HELD not in event.flags or Event.objects.filter(
+            ticket_id=event.ticket_id, kind=HELD_REVIEW, data__event=event.pk).exists():
         raise Invalid(_("This message is not waiting for review."))
+
+
+def accept_held_message(*, event: Event, actor: Any) -> Event:
+    """A held message becomes the customer's words on the ticket; its sender joins as a CC.
+
+    The held event stays as it was (the timeline is append-only): the review is recorded, and
+    the message is added again as the customer's visible message, as if it arrived now, so
+    that it counts (reopens a solved ticket, is answered by mail) like any other."""
     with transaction.atomic():
-        flags = [f for f in event.flags if f != HELD] + ["accepted"]
-        Event.objects.filter(pk=event.pk).update(flags=flags, public=True)
+        Ticket.objects.select_for_update().filter(pk=event.ticket_id).first()
+        _check_still_held(event)
         ticket = event.ticket
         if event.author_contact_id and event.author_contact_id != ticket.requester_id:
             ticket.participants.add(event.author_contact_id)
-        note = change_event(ticket=ticket, kind=Event.Kind.FIELD, actor=actor,
-                            before="held", after="accepted", field="held_message", event=event.pk)
-        Ticket.objects.filter(pk=ticket.pk).update(updated_at=timezone.now())
-        notify.ticket_changed(ticket, [note])
-    event.refresh_from_db()
-    return event
+        review = append_event(ticket=ticket, kind=HELD_REVIEW, author_user=actor,
+                              data={"event": event.pk, "decision": ACCEPTED})
+        notify.ticket_changed(ticket, [review])
+        released = reply_to_ticket(
+            ticket=ticket, body=event.body_text, body_html=event.body_html,
+            author_contact=event.author_contact, channel=event.channel, language=event.language,
+            full_text=event.full_text, flags=[f for f in event.flags if f != HELD],
+            data={"released_from": event.pk, "received_at": event.created_at.isoformat()},
+        )
+        Attachment.objects.bulk_create(
+            Attachment(ticket=ticket, event=released, file=a.file.name, filename=a.filename,
+                       content_type=a.content_type, size=a.size, sha256=a.sha256,
+                       inline=a.inline, content_id=a.content_id)
+            for a in event.attachments.all()
+        )
+    return released
 
 
 def reject_held_message(*, event: Event, actor: Any) -> Event:
     """Keep the held message on record (internal) and stop showing it as waiting."""
-    if HELD not in event.flags:
-        raise Invalid(_("This message is not waiting for review."))
     with transaction.atomic():
-        flags = [f for f in event.flags if f != HELD] + ["rejected"]
-        Event.objects.filter(pk=event.pk).update(flags=flags)
-        note = change_event(ticket=event.ticket, kind=Event.Kind.FIELD, actor=actor,
-                            before="held", after="rejected", field="held_message", event=event.pk)
-        notify.ticket_changed(event.ticket, [note])
-    event.refresh_from_db()
-    return event
+        Ticket.objects.select_for_update().filter(pk=event.ticket_id).first()
+        _check_still_held(event)
+        review = append_event(ticket=event.ticket, kind=HELD_REVIEW, author_user=actor,
+                              data={"event": event.pk, "decision": REJECTED})
+        notify.ticket_changed(event.ticket, [review])
+    return review
 
 
 def _first_words(ticket: Ticket) -> list[str]:
@@ -59,7 +83,9 @@ def _first_words(ticket: Ticket) -> list[str]:
 
 def _learned_verdict(ticket: Ticket) -> bool | None:
     """What the classifier last learned from this ticket: True spam, False ham, None nothing."""
-    last = (ticket.events.filter(kind=Event.Kind.FIELD, data__field="spam", data__has_key="learned")
+    # Verdicts before the spam_verdict kind existed were "field" events on "spam".
+    last = (ticket.events.filter(Q(kind=SPAM_VERDICT) | Q(kind=Event.Kind.FIELD, data__field="spam"))
+            .filter(data__has_key="learned")
             .order_by("-created_at", "-id").values_list("data", flat=True).first())
     return None if last is None else bool(last["learned"])
 
@@ -80,8 +106,8 @@ def mark_spam(*, ticket: Ticket, actor: Any, spam: bool) -> Ticket:
         if previous is not spam:
             spam_filter.learn(words, spam=spam)
         Ticket.objects.filter(pk=ticket.pk).update(spam=spam, updated_at=timezone.now())
-        note = change_event(ticket=ticket, kind=Event.Kind.FIELD, actor=actor,
-                            before=ticket.spam, after=spam, field="spam", learned=spam)
+        note = append_event(ticket=ticket, kind=SPAM_VERDICT, author_user=actor,
+                            data={"spam": spam, "learned": spam})
         ticket.spam = spam
         notify.ticket_changed(ticket, [note])
     return ticket
@@ -91,8 +117,8 @@ def reprocess_raw_message(*, record: Any) -> bool:
     """Run a message that failed to parse through processing again (after an upgrade, say).
     Returns False when it is not in the failed state.
 
-    The "could not be read" ticket made for it stays, but gives up the message's Message-ID:
-    otherwise the second run would find it on a timeline and call the message a duplicate."""
+    The "could not be read" ticket made for it stays; it never held the message's Message-ID
+    (mail/processing.py _open_unparsed), so the second run does not take it for a duplicate."""
     from heedful.mail.models import RawMessage
     from heedful.mail.tasks import process_raw_message
 
@@ -100,9 +126,6 @@ def reprocess_raw_message(*, record: Any) -> bool:
         updated = RawMessage.objects.filter(pk=record.pk, state=RawMessage.State.FAILED).update(
             state=RawMessage.State.PENDING, error="")
         if updated:
-            fallback = Event.objects.filter(pk=record.event_id, kind=Event.Kind.MESSAGE_IN).first()
-            if fallback is not None and UNPARSED in fallback.flags:
-                Event.objects.filter(pk=fallback.pk).update(message_id="")
             process_raw_message.enqueue(raw_id=record.pk)
     return bool(updated)
 

@@ -25,7 +25,7 @@ from heedful.mail.addresses import is_own_address, own_addresses
 from heedful.mail.models import AcknowledgementLog, Mailbox, OutboundMessage, RawMessage
 from heedful.people.models import Contact, ContactIdentity
 from heedful.tickets.models import Channel, Event, Ticket
-from heedful.tickets.timeline import build_event
+from heedful.tickets.timeline import append_event, build_event
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 6
@@ -98,29 +98,6 @@ def language_for(contact: Contact | None, ticket: Ticket) -> str:
     return settings.LANGUAGE_CODE
 
 
-def queue_replies(events: list[Event]) -> None:
-    """Called by tickets.notify for every change: public agent replies go out by mail."""
-    for event in events:
-        if event.kind != Event.Kind.MESSAGE_OUT or not event.public or AUTO_REPLY in event.flags:
-            continue
-        _queue(event)
-
-
-def _queue(event: Event) -> OutboundMessage | None:
-    ticket = event.ticket
-    to = recipients_for(ticket)
-    if not to:
-        return None
-    mailbox = mailbox_for_ticket(ticket)
-    message_id = new_message_id(mailbox)
-    Event.objects.filter(pk=event.pk).update(message_id=message_id)
-    event.message_id = message_id
-    outbound = OutboundMessage.objects.create(
-        event=event, mailbox=mailbox, message_id=message_id, recipients=to)
-    schedule_sending()
-    return outbound
-
-
 @dataclass(frozen=True)
 class Acknowledgement:
     """An automatic "we got your request" for a new ticket: to `to`, who wrote from `address`,
@@ -184,7 +161,7 @@ def _acknowledgement_event(request: Acknowledgement) -> Event:
     return build_event(
         ticket=request.ticket, kind=Event.Kind.MESSAGE_OUT, channel=Channel.EMAIL, public=True,
         body_text=body.strip(), flags=[AUTO_REPLY], language=language,
-        message_id=new_message_id(request.mailbox),
+        message_id=new_message_id(request.mailbox), delivery_channel=Channel.EMAIL,
     )
 
 
@@ -354,14 +331,21 @@ def requeue_stale_sending() -> int:
     ).update(state=OutboundMessage.State.QUEUED)
 
 
+def record_undelivered(outbound: OutboundMessage, state: str, reason: str) -> Event:
+    """The delivery state lives on the outbound row; the timeline gets a new fact saying the
+    reply did not arrive (the reply's own event never changes)."""
+    from heedful.mail.kinds import DELIVERY_FAILED
+
+    return append_event(ticket=outbound.event.ticket, kind=DELIVERY_FAILED,
+                        data={"event": outbound.event_id, "state": state, "reason": reason[:2000]})
+
+
 def _fail(outbound: OutboundMessage, reason: str) -> str:
     with transaction.atomic():
         outbound.state = OutboundMessage.State.FAILED
         outbound.last_error = reason[:2000]
         outbound.save()
-        event = outbound.event
-        if "delivery_failed" not in event.flags:
-            Event.objects.filter(pk=event.pk).update(flags=[*event.flags, "delivery_failed"])
+        record_undelivered(outbound, OutboundMessage.State.FAILED, reason)
     return "failed"
 
 

@@ -28,7 +28,7 @@ from heedful.mail.actions import UNPARSED
 from heedful.mail.addresses import is_own_address, mailbox_for_recipients, own_addresses
 from heedful.mail.intake import read_raw
 from heedful.mail.models import Mailbox, OutboundMessage, RawMessage
-from heedful.mail.outbound import Acknowledgement, queue_acknowledgements
+from heedful.mail.outbound import Acknowledgement, queue_acknowledgements, record_undelivered
 from heedful.mail.parsing import ParsedMessage, decode_bytes
 from heedful.mail.threads import find_tickets, may_write, participants_of, reference_ids
 from heedful.mail.tokens import strip_subject
@@ -409,12 +409,11 @@ def _record_bounce(parsed: ParsedMessage, raw: bytes) -> Event | None:
     outbound = OutboundMessage.objects.filter(message_id__in=ids).select_related("event").first()
     if outbound is None:
         return None
-    OutboundMessage.objects.filter(pk=outbound.pk).update(
-        state=OutboundMessage.State.BOUNCED, last_error=parsed.delivery_status[:2000])
-    event = outbound.event
-    if noise.BOUNCE not in event.flags:
-        Event.objects.filter(pk=event.pk).update(flags=[*event.flags, noise.BOUNCE])
-    return event
+    if outbound.state != OutboundMessage.State.BOUNCED:
+        OutboundMessage.objects.filter(pk=outbound.pk).update(
+            state=OutboundMessage.State.BOUNCED, last_error=parsed.delivery_status[:2000])
+        record_undelivered(outbound, OutboundMessage.State.BOUNCED, parsed.delivery_status)
+    return outbound.event
 
 
 def _recorded(message_ids: set[str]) -> set[str]:
@@ -458,7 +457,11 @@ def _keep_unparsed(record: RawMessage, problem: Exception) -> str:
 
 
 def _open_unparsed(record: RawMessage, problem: Exception) -> str:
-    if record.message_id and _recorded({record.message_id}):
+    # The fallback ticket does not take the Message-ID (so that reprocessing the message later
+    # records it for real); another copy of an unreadable message is known by its raw row.
+    kept_before = record.message_id and RawMessage.objects.filter(
+        message_id=record.message_id, ticket__isnull=False).exclude(pk=record.pk).exists()
+    if record.message_id and (kept_before or _recorded({record.message_id})):
         _finish([(record, RawMessage.State.DUPLICATE, None)])
         return DUPLICATE
     raw = read_raw(record)
@@ -471,7 +474,7 @@ def _open_unparsed(record: RawMessage, problem: Exception) -> str:
         ticket = open_ticket(
             requester=sender, subject=_("Message that could not be read"),
             body=text or _("(empty message)"), channel=Channel.EMAIL, flags=[UNPARSED],
-            message_id=record.message_id, enforce_required=False,
+            enforce_required=False,
         )
         RawMessage.objects.filter(pk=record.pk).update(
             state=RawMessage.State.FAILED, error=str(problem)[:2000], ticket=ticket,

@@ -20,7 +20,7 @@ from heedful.core import sequences
 from heedful.core.errors import ErrorCode, HeedfulError, Invalid
 from heedful.people.models import Contact, Team
 from heedful.people.selectors import live_contacts
-from heedful.tickets import notify
+from heedful.tickets import delivery, notify
 from heedful.tickets.attachments import Upload, store_attachments_many
 from heedful.tickets.custom_fields import active_definitions, clean_custom_fields
 from heedful.tickets.models import Channel, CustomFieldDefinition, Event, Tag, Ticket
@@ -74,6 +74,9 @@ class TicketRequest:
     customer_form: bool = False
     # A form can ask for required fields; an e-mail or a chat cannot, so those channels pass False.
     enforce_required: bool = True
+    # For a first message written by an agent (from_customer False): the channel it goes out
+    # on; None takes the default for the ticket's channel (tickets/delivery.py).
+    delivery_channel: str | None = None
     # Facts about the first message, in the shape its kind declares (a split keeps its origin).
     data: dict[str, Any] | None = None
     # With from_customer False: the first message is an internal note (an agent recording a
@@ -141,7 +144,11 @@ def open_tickets(requests: list[TicketRequest]) -> list[Event]:
             for contact_id in dict.fromkeys(c.pk for c in request.cc if c.pk != ticket.requester_id)
         )
         _tag_all([(ticket, tag_names) for ticket, (_s, _f, tag_names) in zip(tickets, checked, strict=True)])
-        events = Event.objects.bulk_create(
+        outgoing = [(ticket, request) for ticket, request in zip(tickets, requests, strict=True)
+                    if not request.from_customer and not request.note]
+        sent_by = dict(zip([id(request) for _ticket, request in outgoing], delivery.resolve(
+            (ticket, request.delivery_channel) for ticket, request in outgoing), strict=True))
+        events = [
             build_event(
                 ticket=ticket,
                 kind=_first_kind(request),
@@ -151,9 +158,12 @@ def open_tickets(requests: list[TicketRequest]) -> list[Event]:
                 body_html=request.body_html, full_text=request.full_text, language=request.language,
                 message_id=request.message_id, flags=request.flags, data=request.data,
                 at=ticket.created_at,
+                delivery_channel=sent_by.get(id(request), ""),
             )
             for ticket, request, requester in zip(tickets, requests, requesters, strict=True)
-        )
+        ]
+        delivery.prepare(events)
+        events = Event.objects.bulk_create(events)
         store_attachments_many([
             (ticket, event, list(request.attachments))
             for ticket, event, request in zip(tickets, events, requests, strict=True)
@@ -209,12 +219,18 @@ class NewMessage:
     body_html: str = ""
     attachments: Iterable[Upload] = ()
     channel: str | None = None
+    # For a public reply: the channel it goes out on; None takes the conversation's.
+    delivery_channel: str | None = None
     status: str | None = None
     language: str = ""
     message_id: str = ""
     full_text: str = ""
     flags: list[str] | None = None
     hidden: bool = False
+    # Facts about the message itself, in the shape its kind declares (tickets/kinds.py).
+    data: dict[str, Any] | None = None
+    # Tags added with the message (a saved reply's "then add tags"), recorded as a tags event.
+    add_tags: Iterable[str] = ()
     at: datetime.datetime | None = None
 
 
@@ -248,7 +264,12 @@ def add_messages(messages: list[NewMessage]) -> list[Event]:
             planned.append((ticket, event, list(message.attachments)))
             timeline[ticket.pk] += [event, *extra]
             ordered += [event, *extra]
+        _choose_delivery(planned, messages)
+        delivery.prepare(ordered)
         Event.objects.bulk_create(ordered)
+        for message in messages:
+            if message.add_tags:
+                timeline[message.ticket.pk] += _tag_with_message(message)
         Ticket.objects.bulk_update(
             [locked[pk] for pk in ids if changed[pk]],
             sorted(set().union(*changed.values()) | {"updated_at"}),
@@ -256,6 +277,24 @@ def add_messages(messages: list[NewMessage]) -> list[Event]:
         store_attachments_many(planned)
         notify.tickets_changed([(locked[pk], timeline[pk]) for pk in ids])
     return [event for _ticket, event, _uploads in planned]
+
+
+def _tag_with_message(message: NewMessage) -> list[Event]:
+    saved_reply = (message.data or {}).get("saved_reply")
+    return _change_tags(message.ticket, message.author_user, {"add_tags": list(message.add_tags)},
+                        message.at or timezone.now(),
+                        **({"saved_reply": saved_reply} if saved_reply else {}))
+
+
+def _choose_delivery(planned: list[tuple[Ticket, Event, list[Upload]]], messages: list[NewMessage]) -> None:
+    """Each public reply's delivery channel, checked before anything is written."""
+    replies = [(event, message) for (_ticket, event, _uploads), message in zip(planned, messages, strict=True)
+               if event.kind == Event.Kind.MESSAGE_OUT]
+    if not replies:
+        return
+    channels = delivery.resolve((event.ticket, message.delivery_channel) for event, message in replies)
+    for (event, _message), channel in zip(replies, channels, strict=True):
+        event.delivery_channel = channel
 
 
 def _plan_message(ticket: Ticket, message: NewMessage, changed: set[str]) -> tuple[Event, list[Event]]:
@@ -278,7 +317,8 @@ def _plan_message(ticket: Ticket, message: NewMessage, changed: set[str]) -> tup
         ticket=ticket, kind=kind, author_user=user, author_contact=contact,
         channel=message.channel or (Channel.AGENT if user else Channel.PORTAL), public=public,
         body_text=message.body, body_html=message.body_html, full_text=message.full_text,
-        language=message.language, message_id=message.message_id, flags=message.flags, at=now,
+        language=message.language, message_id=message.message_id, flags=message.flags,
+        data=message.data, at=now,
     )
     target: str | None = None
     if kind == Event.Kind.MESSAGE_IN and message.hidden:
@@ -359,10 +399,15 @@ TICKET_CHANGE_FIELDS = {
 }
 
 
-def update_ticket(*, ticket: Ticket, actor: Any, changes: dict[str, Any]) -> list[Event]:
+def update_ticket(
+    *, ticket: Ticket, actor: Any, changes: dict[str, Any], expected: dict[str, Any] | None = None,
+) -> list[Event]:
     """Apply agent changes to one ticket, one timeline event per changed field.
 
     Moving a ticket away from an agent who owns it is a transfer and needs `transfer_reason`.
+    `expected` holds what the agent saw for the fields they change (a form's rendered values);
+    if someone changed one of them meanwhile, nothing is written (CONFLICT) rather than
+    overwriting a change the agent never saw.
     """
     unknown = set(changes) - TICKET_CHANGE_FIELDS
     if unknown:
@@ -371,9 +416,29 @@ def update_ticket(*, ticket: Ticket, actor: Any, changes: dict[str, Any]) -> lis
     now = timezone.now()
     with transaction.atomic():
         ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        if expected:
+            _check_unchanged(ticket, expected)
         events = _apply_changes(ticket, actor, changes, now)
         notify.ticket_changed(ticket, events)
     return events
+
+
+def _check_unchanged(ticket: Ticket, expected: dict[str, Any]) -> None:
+    current = {"status": ticket.status, "priority": ticket.priority,
+               "assignee": ticket.assignee_id, "team": ticket.team_id}
+    stale = [name for name, value in current.items() if name in expected and expected[name] != value]
+    if "tags" in expected and sorted(expected["tags"]) != sorted(
+            ticket.tags.values_list("name", flat=True)):
+        stale.append("tags")
+    stale += [f"custom_fields.{key}" for key, value in (expected.get("custom_fields") or {}).items()
+              if ticket.custom_fields.get(key) != value]
+    if stale:
+        raise HeedfulError(
+            ErrorCode.CONFLICT,
+            _("Someone else changed this ticket while you were editing it. Check the values "
+              "shown now and save again."),
+            fields={name: [_("Changed by someone else meanwhile.")] for name in stale},
+        )
 
 
 def _apply_changes(
@@ -463,7 +528,9 @@ def _change_owner(ticket: Ticket, actor: Any, changes: dict[str, Any], now: date
     return events
 
 
-def _change_tags(ticket: Ticket, actor: Any, changes: dict[str, Any], now: datetime.datetime) -> list[Event]:
+def _change_tags(
+    ticket: Ticket, actor: Any, changes: dict[str, Any], now: datetime.datetime, **extra: Any,
+) -> list[Event]:
     before = sorted(ticket.tags.values_list("name", flat=True))
     after = normalize_tags(changes["tags"]) if "tags" in changes else list(before)
     after = sorted(set(after) | set(normalize_tags(changes.get("add_tags", []))))
@@ -472,7 +539,8 @@ def _change_tags(ticket: Ticket, actor: Any, changes: dict[str, Any], now: datet
         return []
     ticket.tags.set(Tag.objects.filter(name__in=_ensure_tags(after)))
     _touch(ticket, now)
-    return [change_event(ticket=ticket, kind=Event.Kind.TAGS, actor=actor, before=before, after=after)]
+    return [change_event(ticket=ticket, kind=Event.Kind.TAGS, actor=actor, before=before, after=after,
+                         **extra)]
 
 
 def _change_participants(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -143,8 +145,29 @@ class Ticket(models.Model):
         return f"#{self.number} {self.subject}"
 
 
+class AppendOnlyError(RuntimeError):
+    """Raised when code tries to change or delete a timeline event in place."""
+
+
+class EventQuerySet(models.QuerySet["Event"]):
+    """Events are only ever inserted: the queryset refuses UPDATE and DELETE, so a correction
+    has to be a new event (docs/decisions/0011-the-timeline-is-append-only.md)."""
+
+    def update(self, **kwargs: Any) -> int:
+        raise AppendOnlyError("timeline events are append-only: record a new event instead")
+
+    def bulk_update(self, objs: Any, fields: Any, batch_size: int | None = None) -> int:
+        raise AppendOnlyError("timeline events are append-only: record a new event instead")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("timeline events are append-only: they are never deleted")
+
+
 class Event(models.Model):
-    """One fact on a ticket's timeline. Rows are only ever added: history never changes."""
+    """One fact on a ticket's timeline. Rows are only ever added: history never changes.
+
+    `kind` names a registered kind (tickets/kinds.py); the core's kinds are listed in `Kind`,
+    other apps register their own."""
 
     class Kind(models.TextChoices):
         MESSAGE_IN = "message_in", _("Message from customer")
@@ -162,16 +185,20 @@ class Event(models.Model):
         REQUESTER = "requester", _("Requester change")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
-    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    kind = models.CharField(_("kind"), max_length=40)
+    # Authors are kept, never nulled: deactivate an agent or merge a contact instead.
     author_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
         related_name="+", verbose_name=_("agent"),
     )
     author_contact = models.ForeignKey(
-        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="events",
+        Contact, null=True, blank=True, on_delete=models.PROTECT, related_name="events",
         verbose_name=_("customer"),
     )
+    # Where the words were written (the agent UI, the API, e-mail, the portal...).
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    # For a public reply: the channel it went out on (tickets/delivery.py); blank otherwise.
+    delivery_channel = models.CharField(_("sent by"), max_length=20, blank=True)
     public = models.BooleanField(_("visible to the customer"), default=False)
     # The new words (for mail: the reply without the quoted history) and its safe HTML.
     body_text = models.TextField(_("text"), blank=True)
@@ -184,6 +211,8 @@ class Event(models.Model):
     # Before/after values, reasons and references, by kind (see tickets/timeline.py).
     data = models.JSONField(_("details"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created at"), db_index=True)
+
+    objects = EventQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -201,6 +230,15 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} on #{self.ticket_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding or kwargs.get("force_update") or kwargs.get("update_fields"):
+            raise AppendOnlyError("timeline events are append-only: record a new event instead")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("timeline events are append-only: they are never deleted")
 
     @property
     def is_message(self) -> bool:

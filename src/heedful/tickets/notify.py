@@ -1,5 +1,6 @@
-"""Telling the world after a ticket changed: webhooks (queued in the same transaction) and
-realtime updates for agents' open pages (sent only after commit)."""
+"""Telling the world after a ticket changed: delivery of replies and the hooks other apps
+subscribe to (webhooks among them), in the same transaction, and realtime updates for agents'
+open pages (sent only after commit)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,10 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from django.db import transaction
 
+from heedful.tickets import delivery, hooks
 from heedful.tickets.models import Event, Ticket
 
 logger = logging.getLogger(__name__)
-
-TICKET_CREATED = "ticket.created"
-TICKET_UPDATED = "ticket.updated"
-EVENT_ADDED = "event.added"
-
 
 def ticket_group(ticket_id: int) -> str:
     return f"ticket.{ticket_id}"
@@ -54,26 +51,13 @@ def ticket_changed(ticket: Ticket, events: list[Event], *, created: bool = False
 
 
 def tickets_changed(changes: list[tuple[Ticket, list[Event]]], *, created: bool = False) -> None:
-    """Queue outgoing mail and webhooks for many changed tickets with one read of the
-    subscriptions, and broadcast each after commit."""
-    from heedful.mail.outbound import queue_replies
-    from heedful.webhooks.dispatch import queue_many
-
-    # Before webhooks: an outgoing reply gets its Message-ID here, and the payloads carry it.
-    queue_replies([event for _ticket, events in changes for event in events])
-
-    announcements: list[tuple[str, dict[str, Any]]] = []
-    broadcasts: list[tuple[int, int | None, str]] = []
-    for ticket, events in changes:
-        if created:
-            announcements.append((TICKET_CREATED, {"ticket_id": ticket.pk}))
-        elif events:
-            announcements.append((TICKET_UPDATED, {"ticket_id": ticket.pk}))
-        announcements += [(EVENT_ADDED, {"ticket_id": ticket.pk, "event_id": event.pk})
-                          for event in events]
-        broadcasts.append((ticket.pk, events[-1].pk if events else None,
-                           events[-1].kind if events else "created"))
-    queue_many(announcements)
+    """After an action wrote tickets and events (inside its transaction): hand public replies
+    to their delivery backends, run the hooks apps subscribed to, and broadcast each ticket to
+    open pages after commit."""
+    delivery.queue([event for _ticket, events in changes for event in events])
+    hooks.fire([hooks.Change(ticket, events, created=created) for ticket, events in changes])
+    broadcasts = [(ticket.pk, events[-1].pk if events else None, events[-1].kind if events else "created")
+                  for ticket, events in changes]
     transaction.on_commit(lambda: _broadcast_all(broadcasts))
 
 

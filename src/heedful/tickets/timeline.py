@@ -9,13 +9,14 @@ from django.utils import timezone
 
 from heedful.core.html import sanitize_html, text_to_html
 from heedful.people.models import Contact
+from heedful.tickets.kinds import check_new_event
 from heedful.tickets.models import Channel, Event, Ticket
 
 
 def append_event(**fields: Any) -> Event:
     """Write one Event now; the keyword arguments are build_event's."""
     event = build_event(**fields)
-    event.save(force_insert=True)
+    event.save()
     return event
 
 
@@ -34,9 +35,12 @@ def build_event(
     message_id: str = "",
     flags: list[str] | None = None,
     data: dict[str, Any] | None = None,
+    delivery_channel: str = "",
     at: datetime.datetime | None = None,
 ) -> Event:
-    """An unsaved Event, for callers that write many at once with bulk_create."""
+    """An unsaved Event, for callers that write many at once with bulk_create. The kind must be
+    registered (tickets/kinds.py) and `data` in its shape."""
+    check_new_event(kind, public=public, data=data or {})
     if body_text and not body_html:
         body_html = text_to_html(body_text)
     return Event(
@@ -45,7 +49,7 @@ def build_event(
         body_html=sanitize_html(body_html) if body_html else "",
         full_text=full_text if full_text != body_text else "", language=language,
         message_id=message_id[:255], flags=flags or [], data=data or {},
-        created_at=at or timezone.now(),
+        delivery_channel=delivery_channel, created_at=at or timezone.now(),
     )
 
 

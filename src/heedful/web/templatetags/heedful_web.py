@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from django import template
@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.safestring import SafeString
 
 from heedful.tickets.display import html_with_inline_images
+from heedful.tickets.kinds import get_kind
 from heedful.tickets.models import Channel, Event, Ticket
 from heedful.web.queue_rows import TimeLabels, avatar_hue, initials, queue_rows
 
@@ -23,9 +24,38 @@ def when(value: datetime.datetime | None, relative: bool = False) -> SafeString 
     return TimeLabels().tag(value, relative)
 
 
+@register.simple_tag(takes_context=True)
+def render_event(context: template.Context, event: Event) -> SafeString:
+    """One timeline event, through the template its kind registered (tickets/kinds.py)."""
+    kind = get_kind(event.kind)
+    # Read once per page render: the outermost dict of the context lives as long as the render.
+    page = context.dicts[0]
+    events = context.get("events") or [event]
+    if page.get("_event_facts_for") is not events:
+        page["_event_facts_for"], page["_event_facts"] = events, timeline_facts(events)
+    assert context.template is not None
+    with context.push(kind=kind, d=event.data or {}, event=event, event_facts=page["_event_facts"]):
+        rendered = context.template.engine.get_template(kind.template).render(context)
+    return SafeString(rendered)
+
+
+def timeline_facts(events: Iterable[Event]) -> dict[str, dict[int, str]]:
+    """What later events say about earlier ones, read once per page: a held message's review,
+    a reply that was not delivered."""
+    from heedful.mail.actions import held_decisions
+    from heedful.mail.kinds import DELIVERY_FAILED
+
+    events = list(events)
+    return {
+        "held": held_decisions(events),
+        "undelivered": {int(e.data["event"]): str(e.data.get("state", "")) for e in events
+                        if e.kind == DELIVERY_FAILED},
+    }
+
+
 @register.simple_tag
-def ticket_rows(tickets: Iterable[Ticket]) -> SafeString:
-    return queue_rows(tickets)
+def ticket_rows(tickets: Iterable[Ticket], selected: Collection[int] | None = None) -> SafeString:
+    return queue_rows(tickets, selected or frozenset())
 
 
 @register.filter
