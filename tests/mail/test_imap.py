@@ -3,7 +3,7 @@ UIDVALIDITY tracked; problems recorded on the mailbox with a line that says what
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -13,10 +13,11 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from heedful.core.management.commands.heedful_worker import requeue_stale_tasks
+from heedful.core.models import PeriodicJob
+from heedful.core.schedule import run_due
 from heedful.mail.crypto import decrypt_secret, encrypt_secret
 from heedful.mail.imap import fetch_all, fetch_mailbox_by_id, quote_folder
 from heedful.mail.models import Mailbox, RawMessage
-from heedful.mail.scheduling import ensure_imap_polling
 from heedful.mail.tasks import fetch_mailbox, process_raw_message
 from heedful.tickets.models import Ticket
 from tests.mail.dovecot import Dovecot
@@ -181,26 +182,31 @@ def _waiting_fetches() -> list[DBTaskResult]:
     return list(DBTaskResult.objects.filter(task_path=fetch_mailbox.module_path, status="READY"))
 
 
-def test_scheduled_fetch_reenqueues_itself_once(imap_mailbox, dovecot, run_tasks, settings):
-    settings.IMAP_POLL_SECONDS = 120
+def test_each_mailbox_is_fetched_once_per_poll_interval(imap_mailbox, dovecot, run_tasks, settings):
+    poll = timedelta(seconds=settings.IMAP_POLL_SECONDS)
+    start = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
     dovecot.append(raw_mail())
-    assert ensure_imap_polling() == 1
-    assert ensure_imap_polling() == 0  # already waiting: not twice
+    assert f"mail.fetch_mailbox[{imap_mailbox.pk}]" in run_due(now=start)
+    [fetch] = _waiting_fetches()
+    assert fetch.args_kwargs["kwargs"] == {"mailbox_id": imap_mailbox.pk}
+    assert not _fetches_started(run_due(now=start))  # the same period: not twice
     run_tasks()
     assert RawMessage.objects.count() == 1
-    waiting = _waiting_fetches()
-    assert len(waiting) == 1
-    assert waiting[0].run_after > timezone.now() + timedelta(seconds=100)
-    assert waiting[0].args_kwargs["kwargs"] == {"mailbox_id": imap_mailbox.pk}
-    assert ensure_imap_polling() == 0
-    assert len(_waiting_fetches()) == 1
+    assert not _fetches_started(run_due(now=start + poll - timedelta(seconds=1)))
+    assert _fetches_started(run_due(now=start + poll)) == [f"mail.fetch_mailbox[{imap_mailbox.pk}]"]
 
 
-def test_polling_stops_for_a_deactivated_mailbox(imap_mailbox, dovecot, run_tasks):
-    ensure_imap_polling()
-    Mailbox.objects.filter(pk=imap_mailbox.pk).update(active=False)
+def test_a_deactivated_mailbox_is_not_fetched_any_more(imap_mailbox, dovecot, run_tasks):
+    start = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
+    run_due(now=start)
     run_tasks()
+    Mailbox.objects.filter(pk=imap_mailbox.pk).update(active=False)
+    assert not _fetches_started(run_due(now=start + timedelta(days=1)))
     assert _waiting_fetches() == []
+
+
+def _fetches_started(names: list[str]) -> list[str]:
+    return [name for name in names if name.startswith("mail.fetch_mailbox[")]
 
 
 def test_imaps_with_untrusted_certificate_is_refused(db, dovecot_tls):
@@ -252,4 +258,5 @@ def test_worker_start_schedules_polling_and_fetches(imap_mailbox, dovecot):
     call_command("heedful_worker", batch=True, interval=0, verbosity=0)
     assert RawMessage.objects.get().mailbox == imap_mailbox
     assert Ticket.objects.get().subject == "Fetched by the worker"
-    assert len(_waiting_fetches()) == 1  # the next run, after IMAP_POLL_SECONDS
+    job = PeriodicJob.objects.get(name=f"mail.fetch_mailbox[{imap_mailbox.pk}]")
+    assert DBTaskResult.objects.get(pk=job.last_task_id).status == "SUCCESSFUL"

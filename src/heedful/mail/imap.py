@@ -18,7 +18,6 @@ import ssl
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -59,10 +58,9 @@ def fetch_all(mailbox_id: int | None = None) -> list[str]:
     return [fetch_mailbox_by_id(pk) for pk in ids]
 
 
-def fetch_mailbox_by_id(mailbox_id: int, *, reschedule: bool = False) -> str:
+def fetch_mailbox_by_id(mailbox_id: int) -> str:
     """Fetch one mailbox; return one line saying what happened. Never raises for the mailbox's
-    own problems: they go to Mailbox.imap_last_error (shown in the admin) and to the line.
-    With reschedule (the worker's job), the next fetch is enqueued in the same transaction."""
+    own problems: they go to Mailbox.imap_last_error (shown in the admin) and to the line."""
     mailbox = Mailbox.objects.filter(pk=mailbox_id).first()
     if mailbox is None:
         return _("Mailbox %(id)s does not exist any more.") % {"id": mailbox_id}
@@ -88,13 +86,8 @@ def fetch_mailbox_by_id(mailbox_id: int, *, reschedule: bool = False) -> str:
             line += _(", %(count)s more waiting for the next run") % {"count": result.waiting}
         if error:
             line += f"; {error}"
-    with transaction.atomic():
-        Mailbox.objects.filter(pk=mailbox.pk).update(
-            imap_last_error=error[:2000], imap_checked_at=timezone.now())
-        if reschedule:
-            from heedful.mail.scheduling import schedule_next_fetch
-
-            schedule_next_fetch(mailbox.pk)
+    Mailbox.objects.filter(pk=mailbox.pk).update(
+        imap_last_error=error[:2000], imap_checked_at=timezone.now())
     return line
 
 

@@ -1,90 +1,63 @@
-"""IMAP polling scheduled by the worker: one pending fetch job per mailbox, forever.
+"""The mail app's periodic jobs, and the wake-ups of its two queues.
 
-`heedful worker` calls ensure_imap_polling() when it starts; each fetch_mailbox job enqueues the
-next one (run_after = now + IMAP_POLL_SECONDS) in the same transaction that records its result,
-so the chain survives restarts and never forks into two. A mailbox that is deactivated or loses
-its IMAP host simply stops being rescheduled.
+Periodic jobs go through the core's registry (core/schedule.py), registered by
+`register_periodic_jobs()` from MailConfig.ready(): each active IMAP mailbox is fetched once per
+HEEDFUL_IMAP_POLL_SECONDS, a sweep every minute wakes the queues of pending raw mail and queued
+outbound mail if nothing else did (after a crash, or rows written by hand), and the
+acknowledgement log is pruned daily.
+
+The queues themselves are woken by the events that fill them: intake queues
+process_pending_mail and a reply queues send_queued_mail, each only when no such job is waiting.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from datetime import timedelta
+from datetime import time, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
+from django_tasks import task
 from django_tasks_db.models import DBTaskResult
 
-from heedful.mail.models import Mailbox, OutboundMessage, RawMessage
+from heedful.core.schedule import register_periodic
+from heedful.mail.models import AcknowledgementLog, Mailbox, OutboundMessage, RawMessage
 from heedful.mail.tasks import fetch_mailbox, process_pending_mail
 
 READY = "READY"
-RUNNING = "RUNNING"
+SWEEP_EVERY = timedelta(minutes=1)
+PRUNE_ACKNOWLEDGEMENTS_AT = time(3, 0)
 
 
-def _mailbox_id_of(args_kwargs: Any) -> int | None:
-    try:
-        kwargs = args_kwargs.get("kwargs") or {}
-        args = args_kwargs.get("args") or []
-        value = kwargs["mailbox_id"] if "mailbox_id" in kwargs else args[0]
-        return int(value)
-    except (AttributeError, IndexError, KeyError, TypeError, ValueError):
-        return None
+def register_periodic_jobs() -> None:
+    register_periodic("mail.fetch_mailbox", fetch_mailbox,
+                      every=timedelta(seconds=settings.IMAP_POLL_SECONDS), instances=imap_mailboxes)
+    register_periodic("mail.sweep_queues", sweep_mail_queues, every=SWEEP_EVERY)
+    register_periodic("mail.prune_acknowledgements", prune_acknowledgements,
+                      daily_at=PRUNE_ACKNOWLEDGEMENTS_AT)
 
 
-def pending_fetches(statuses: tuple[str, ...] = (READY, RUNNING)) -> dict[int, list[DBTaskResult]]:
-    """Fetch jobs not finished yet, by mailbox id, oldest first."""
-    found: dict[int, list[DBTaskResult]] = defaultdict(list)
-    rows = DBTaskResult.objects.filter(
-        task_path=fetch_mailbox.module_path, status__in=statuses).order_by("enqueued_at")
-    for row in rows:
-        mailbox_id = _mailbox_id_of(row.args_kwargs)
-        if mailbox_id is not None:
-            found[mailbox_id].append(row)
-    return found
+def imap_mailboxes() -> dict[str, dict[str, Any]]:
+    """One fetch per active mailbox with an IMAP host, keyed by mailbox id: a mailbox that is
+    deactivated or loses its host is simply not fetched any more."""
+    ids = Mailbox.objects.filter(active=True).exclude(imap_host="").values_list("pk", flat=True)
+    return {str(pk): {"mailbox_id": pk} for pk in ids}
 
 
-def ensure_imap_polling() -> int:
-    """Make sure every active IMAP mailbox has exactly one fetch job waiting; return how many
-    jobs were added. A job that is running does not count: if its worker died, the chain would
-    stop; if it is alive, it sees the waiting job and does not add another."""
-    added = 0
-    with transaction.atomic():
-        waiting = pending_fetches((READY,))
-        running = pending_fetches((RUNNING,))
-        for mailbox_id in Mailbox.objects.filter(active=True).exclude(imap_host="").values_list(
-                "pk", flat=True):
-            jobs = waiting.get(mailbox_id, [])
-            if jobs:
-                _drop_extra(jobs)
-                continue
-            task = fetch_mailbox
-            if running.get(mailbox_id):
-                task = fetch_mailbox.using(run_after=_next_run())
-            task.enqueue(mailbox_id=mailbox_id)
-            added += 1
-    return added
+@task(queue_name="mail")
+def sweep_mail_queues() -> dict[str, int]:
+    """Wake the queues of raw and outbound mail if rows wait with no job to take them."""
+    requeued = ensure_mail_sending()
+    return {"processing_queued": int(ensure_mail_processing()), "sending_requeued": requeued}
 
 
-def schedule_next_fetch(mailbox_id: int) -> None:
-    """Called by the fetch job for its mailbox: enqueue the next run unless one is waiting."""
-    active = Mailbox.objects.filter(pk=mailbox_id, active=True).exclude(imap_host="").exists()
-    jobs = pending_fetches((READY,)).get(mailbox_id, [])
-    if jobs:
-        _drop_extra(jobs)
-    elif active:
-        fetch_mailbox.using(run_after=_next_run()).enqueue(mailbox_id=mailbox_id)
-
-
-def _next_run() -> Any:
-    return timezone.now() + timedelta(seconds=settings.IMAP_POLL_SECONDS)
-
-
-def _drop_extra(jobs: list[DBTaskResult]) -> None:
-    if len(jobs) > 1:
-        DBTaskResult.objects.filter(pk__in=[job.pk for job in jobs[1:]], status=READY).delete()
+@task(queue_name="mail")
+def prune_acknowledgements() -> int:
+    """The acknowledgement rate limit looks back one hour: older rows only take room."""
+    deleted, _kinds = AcknowledgementLog.objects.filter(
+        sent_at__lt=timezone.now() - timedelta(days=1)).delete()
+    return deleted
 
 
 def schedule_mail_processing(*, delay_seconds: float = 0) -> bool:
@@ -119,15 +92,16 @@ def _job_waiting(task: Any) -> bool:
 
 
 def ensure_mail_processing() -> bool:
-    """At worker start: pick up raw messages left pending (a crash, or a job queued by hand)."""
+    """Queue processing if raw messages are pending (left by a crash, or stored by hand) and no
+    job is waiting for them; returns whether a job was queued."""
     if RawMessage.objects.filter(state=RawMessage.State.PENDING).exists():
         return schedule_mail_processing()
     return False
 
 
 def ensure_mail_sending() -> int:
-    """At worker start: put back outbound mail a dead sender left, and make sure queued mail
-    has a job. Returns how many messages were put back."""
+    """Put back outbound mail a dead sender left, and make sure queued mail has a job. Returns
+    how many messages were put back."""
     from heedful.mail.outbound import requeue_stale_sending
     from heedful.mail.tasks import send_queued_mail
 

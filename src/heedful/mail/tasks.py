@@ -50,5 +50,5 @@ def send_outbound_message(outbound_id: int) -> str:
 def fetch_mailbox(mailbox_id: int) -> str:
     from heedful.mail.imap import fetch_mailbox_by_id
 
-    # Enqueues the next fetch (after IMAP_POLL_SECONDS) in the transaction that records this one.
-    return fetch_mailbox_by_id(mailbox_id, reschedule=True)
+    # Queued once per mailbox and IMAP_POLL_SECONDS by the schedule (mail/scheduling.py).
+    return fetch_mailbox_by_id(mailbox_id)

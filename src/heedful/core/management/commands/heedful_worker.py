@@ -9,6 +9,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
 from django.utils import timezone
 
+from heedful.core.schedule import TICK_SECONDS, Ticker, run_due
+
 
 def requeue_stale_tasks() -> int:
     """Put tasks back in the queue whose worker died while running them (RUNNING for longer than
@@ -22,33 +24,37 @@ def requeue_stale_tasks() -> int:
 
 
 class Command(BaseCommand):
-    help = "Run background tasks from every queue. Start as many workers as you need."
+    help = ("Run background tasks from every queue, and start the periodic jobs that are due "
+            "(see `heedful schedule`). Start as many workers as you need.")
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--queues", default="*", help="comma-separated queues, or * for all")
         parser.add_argument("--batch", action="store_true",
-                            help="run what is due now, then exit")
+                            help="start the periodic jobs that are due, run what is due now, then exit")
         parser.add_argument("--interval", type=float, default=1.0)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from heedful.core.housekeeping import ensure_housekeeping
-        from heedful.mail.scheduling import ensure_imap_polling, ensure_mail_processing, ensure_mail_sending
-
         try:
             requeued = requeue_stale_tasks()
-            scheduled = ensure_imap_polling()
-            ensure_mail_processing()
-            ensure_mail_sending()
-            ensure_housekeeping()
+            started = run_due()
         except DatabaseError as problem:
             raise CommandError(
                 f"cannot read the task queue ({problem}): is the database migrated? "
                 "Run `heedful migrate`.") from None
         if requeued and options["verbosity"]:
             self.stdout.write(f"Requeued {requeued} task(s) left running by a worker that stopped.")
-        if scheduled and options["verbosity"]:
-            self.stdout.write(f"Scheduled IMAP polling for {scheduled} mailbox(es).")
-        call_command(
-            "db_worker", queue_name=options["queues"], batch=options["batch"],
-            interval=options["interval"], reload=False, verbosity=options["verbosity"],
-        )
+        if started and options["verbosity"] > 1:
+            self.stdout.write(f"Started periodic job(s): {', '.join(started)}.")
+        # The schedule ticks in a thread beside the task loop (decision 0007): any number of
+        # workers may tick, and a claimed period starts one run whichever of them wins.
+        ticker = None if options["batch"] else Ticker(TICK_SECONDS)
+        if ticker is not None:
+            ticker.start()
+        try:
+            call_command(
+                "db_worker", queue_name=options["queues"], batch=options["batch"],
+                interval=options["interval"], reload=False, verbosity=options["verbosity"],
+            )
+        finally:
+            if ticker is not None:
+                ticker.stop()
