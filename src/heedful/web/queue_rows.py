@@ -9,7 +9,7 @@ labels are translated once per page, and times are formatted the way the `when` 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from functools import lru_cache
 
 from django.urls import reverse
@@ -25,7 +25,7 @@ from heedful.tickets.models import Channel, Ticket
 _ROW = (
     '<tr class="queue-row" data-row data-href="{url}">'
     '<td class="col-check"><input type="checkbox" name="tickets" value="{pk}" id="sel-{pk}" '
-    'data-row-check><label class="visually-hidden" for="sel-{pk}">{select}</label></td>'
+    'data-row-check{checked}><label class="visually-hidden" for="sel-{pk}">{select}</label></td>'
     '<td class="col-main"><a class="ticket-link" href="{url}" data-row-link>'
     '<span class="ticket-number">#{number}</span> {subject}</a>'
     '<div class="row-meta"><span>{requester}</span>{meta}</div></td>'
@@ -65,7 +65,7 @@ class TimeLabels:
         self.today = timezone.localtime(self.now).date()
         self.full = _format(formats.get_format("DATETIME_FORMAT"))
         self.clock = _format(formats.get_format("TIME_FORMAT"))
-        self.day = _format("M j")
+        self.day = _format(formats.get_format("MONTH_DAY_FORMAT"))
 
     def tag(self, value: datetime.datetime | None, relative: bool = False) -> SafeString | str:
         if value is None:
@@ -95,9 +95,9 @@ def avatar_hue(name: object) -> int:
     return sum(map(ord, str(name or ""))) % 8
 
 
-def queue_rows(tickets: Iterable[Ticket]) -> SafeString:
+def queue_rows(tickets: Iterable[Ticket], selected: Collection[int] = frozenset()) -> SafeString:
     """Table rows for tickets loaded with selectors.QUEUE_ROW_FIELDS (requester, organization,
-    team, assignee and tags already fetched)."""
+    team, assignee and tags already fetched); `selected` tickets come checked."""
     url_pattern = reverse("web:ticket", args=[_URL_PLACEHOLDER])
     times = TimeLabels()
     statuses = {value: str(label) for value, label in Ticket.Status.choices}
@@ -128,5 +128,6 @@ def queue_rows(tickets: Iterable[Ticket]) -> SafeString:
             priority=ticket.priority,
             priority_label=priorities.get(ticket.priority, ticket.priority),
             assignee=assignee, time=times.tag(ticket.updated_at, relative=True),
+            checked=" checked" if ticket.pk in selected else "",
         ))
     return mark_safe("".join(rows))  # noqa: S308 (each row built by format_html)
