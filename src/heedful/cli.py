@@ -13,6 +13,7 @@ USAGE = """usage: heedful <command> [options]
 commands:
   serve        run the help desk (web server + task worker) on --host/--port
   worker       run background tasks (start as many as you like)
+  schedule     list the periodic jobs: period, last run, next due
   migrate      create or upgrade the database
   demo         fill the database with demo data (--tickets N --seed S)
   createadmin  create an admin agent (--email E --password P)
