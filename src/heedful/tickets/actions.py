@@ -144,8 +144,11 @@ def open_tickets(requests: list[TicketRequest]) -> list[Event]:
             for contact_id in dict.fromkeys(c.pk for c in request.cc if c.pk != ticket.requester_id)
         )
         _tag_all([(ticket, tag_names) for ticket, (_s, _f, tag_names) in zip(tickets, checked, strict=True)])
+        # An agent's first message goes out when asked to, or when the channel the ticket came
+        # in on has a backend; a call or a visit written down is recorded, not sent.
         outgoing = [(ticket, request) for ticket, request in zip(tickets, requests, strict=True)
-                    if not request.from_customer and not request.note]
+                    if not request.from_customer and not request.note and (
+                        request.delivery_channel or delivery.backend_answering(request.channel))]
         sent_by = dict(zip([id(request) for _ticket, request in outgoing], delivery.resolve(
             (ticket, request.delivery_channel) for ticket, request in outgoing), strict=True))
         events = [

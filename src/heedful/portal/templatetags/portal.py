@@ -12,11 +12,24 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from heedful.tickets.display import html_with_inline_images
+from heedful.tickets.kinds import get_kind
 from heedful.tickets.models import Event, Ticket
 
 register = template.Library()
 
 S = Ticket.Status
+
+
+@register.simple_tag(takes_context=True)
+def portal_event(context: template.Context, event: Event, last: bool = False) -> SafeString:
+    """One event of the customer's conversation, through its kind's portal template; kinds
+    without one are never shown to customers (tickets/kinds.py)."""
+    kind = get_kind(event.kind)
+    if kind.portal_template is None:
+        return SafeString("")
+    assert context.template is not None
+    with context.push(event=event, kind=kind, forloop={"last": last}):
+        return SafeString(context.template.engine.get_template(kind.portal_template).render(context))
 
 
 @register.filter
