@@ -50,7 +50,8 @@ def test_a_full_mail_reply_and_merge_scenario_never_updates_an_event(
     ingest(raw_mail(message_id="<two@client.example>", in_reply_to="<one@client.example>",
                     subject="Re: Printer on fire", body="Still burning."), run_tasks)
 
-    reply = api.post(f"/tickets/{ticket.pk}/events", {"body": "We are coming.", "channel": "email"}).json()
+    reply = api.post(f"/tickets/{ticket.pk}/events",
+                     {"body": "We are coming.", "channel": "email"}).json()
     run_tasks()
     sent = OutboundMessage.objects.get(event_id=reply["id"])
     assert sent.state == OutboundMessage.State.SENT
