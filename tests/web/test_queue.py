@@ -139,3 +139,25 @@ def test_saved_filter_from_my_queue_keeps_meaning_mine(agent_client, agent, cont
     assert saved.params["assignee"] == str(agent.user_id)
     page = agent_client.get(f"/?queue=saved:{saved.pk}")
     assert [t.subject for t in page.context["page"].items] == ["Mine"]
+
+
+def test_a_refused_bulk_change_keeps_the_selection_and_the_chosen_changes(agent_client, contact):
+    owner = make_agent()
+    team = TeamFactory(name="Billing")
+    held, other, untouched = (make_ticket(requester=contact, assignee=owner.user),
+                              make_ticket(requester=contact), make_ticket(requester=contact))
+    response = agent_client.post("/bulk/", {
+        "tickets": [held.pk, other.pk], "assignee": "me", "team": str(team.pk), "priority": "high",
+        "status": "pending", "add_tag": "vip-care", "return_query": "queue=all"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "nobody gets the runaround" in html
+    for ticket in (held, other):
+        assert f'value="{ticket.pk}" id="sel-{ticket.pk}" data-row-check checked>' in html
+    assert f'value="{untouched.pk}" id="sel-{untouched.pk}" data-row-check>' in html
+    for chosen in ['<option value="me" selected>', f'<option value="{team.pk}" selected>',
+                   '<option value="high" selected>', '<option value="pending" selected>',
+                   'value="vip-care"']:
+        assert chosen in html, chosen
+    held.refresh_from_db()
+    assert held.assignee_id == owner.user_id and held.priority == "normal"

@@ -123,9 +123,27 @@ def test_impossible_status_change_is_a_409(agent_client, ticket):
     assert agent_client.post(f"/tickets/{ticket.number}/update/", {"status": "open"}).status_code == 409
 
 
+def test_merge_first_previews_what_moves_and_changes_nothing(agent_client, contact):
+    dan = make_contact(name="Dan Colleague")
+    target = make_ticket(requester=contact, subject="Login fails", tags=["login"])
+    source = make_ticket(requester=make_contact(name="Eve Duplicate"), cc=[dan], tags=["login", "sso"])
+    customer_reply(source, body="still broken")
+    response = agent_client.post(f"/tickets/{source.number}/merge/", {"target": f"#{target.number}"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    for text in [f"#{target.number}", "Login fails", "Carol Customer", "2 messages", "Eve Duplicate",
+                 "Dan Colleague", "sso", f"#{source.number} will be closed", 'name="confirm" value="1"']:
+        assert text in html, text
+    assert ">login<" not in html  # already on the target: nothing new
+    source.refresh_from_db()
+    assert source.merged_into_id is None and source.status != "closed"
+    assert not target.participants.exists()
+
+
 def test_merge_closes_the_source_and_sends_the_agent_to_the_target(agent_client, contact):
     source, target = make_ticket(requester=contact), make_ticket(requester=contact)
-    response = agent_client.post(f"/tickets/{source.number}/merge/", {"target": f"#{target.number}"})
+    response = agent_client.post(f"/tickets/{source.number}/merge/",
+                                 {"target": f"#{target.number}", "confirm": "1"})
     assert response.status_code == 302 and response["Location"] == f"/tickets/{target.number}/"
     source.refresh_from_db()
     assert source.merged_into_id == target.pk and source.status == "closed"
@@ -207,3 +225,74 @@ def test_ticket_page_query_count_is_flat(agent_client, agent, contact, extra_eve
     with django_assert_max_num_queries(20):
         response = page(agent_client, ticket)
     assert len(response.context["events"]) > extra_events
+
+
+def test_reply_from_a_saved_reply_sets_its_status_and_adds_its_tags(agent_client, ticket):
+    saved = SavedReplyFactory(body="Refund on its way", set_status="pending", add_tags=["refund", "billing"])
+    response = agent_client.post(f"/tickets/{ticket.number}/reply/",
+                                 {"body": "Refund on its way", "mode": "reply", "status": "",
+                                  "saved_reply": str(saved.pk)}, **PARTIAL)
+    assert response.status_code == 201
+    ticket.refresh_from_db()
+    assert ticket.status == "pending"
+    assert sorted(ticket.tags.values_list("name", flat=True)) == ["billing", "refund"]
+    reply = ticket.events.get(kind=Event.Kind.MESSAGE_OUT)
+    assert reply.data["saved_reply"] == saved.pk
+    tags = ticket.events.get(kind=Event.Kind.TAGS)
+    assert tags.data["to"] == ["billing", "refund"] and tags.data["saved_reply"] == saved.pk
+    assert ticket.events.get(kind=Event.Kind.STATUS).data["to"] == "pending"
+    assert "refund" in response.json()["side_html"]
+
+
+def test_the_agents_own_status_choice_wins_over_the_saved_replys(agent_client, ticket):
+    saved = SavedReplyFactory(set_status="pending", add_tags=["refund"])
+    agent_client.post(f"/tickets/{ticket.number}/reply/",
+                      {"body": "Done", "status": "solved", "saved_reply": str(saved.pk)})
+    ticket.refresh_from_db()
+    assert ticket.status == "solved" and list(ticket.tags.values_list("name", flat=True)) == ["refund"]
+
+
+def test_reply_naming_a_saved_reply_the_agent_may_not_use_is_refused(agent_client, ticket):
+    personal = SavedReplyFactory(owner=make_agent().user, add_tags=["secret"])
+    response = agent_client.post(f"/tickets/{ticket.number}/reply/",
+                                 {"body": "Hi", "saved_reply": str(personal.pk)}, **PARTIAL)
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"]["saved_reply"]
+    assert ticket.events.count() == 1 and not ticket.tags.exists()
+
+
+def test_saved_reply_lookup_answers_the_tags_it_will_add(agent_client, ticket):
+    saved = SavedReplyFactory(add_tags=["refund"])
+    data = agent_client.get(f"/tickets/{ticket.number}/saved-replies/{saved.pk}/").json()
+    assert data["add_tags"] == ["refund"]
+
+
+@pytest.fixture
+def agents_cannot_change_tickets(monkeypatch):
+    """An agent role without the ticket permissions (as an admin could define one)."""
+    from heedful import policy
+    from heedful.people.models import Agent
+
+    monkeypatch.setitem(policy.ROLE_PERMISSIONS, Agent.Role.AGENT, frozenset())
+
+
+def test_an_agent_without_the_permission_to_change_tickets_gets_a_403_page(
+        agent_client, ticket, agents_cannot_change_tickets):
+    update = agent_client.post(f"/tickets/{ticket.number}/update/", {"priority": "high"})
+    reply = agent_client.post(f"/tickets/{ticket.number}/reply/", {"body": "Hi"})
+    fetched = agent_client.post(f"/tickets/{ticket.number}/reply/", {"body": "Hi"}, **PARTIAL)
+    assert update.status_code == reply.status_code == fetched.status_code == 403
+    assert "You do not have permission to do this." in update.content.decode()
+    assert fetched.json()["error"]["code"] == "permission_denied"
+    ticket.refresh_from_db()
+    assert ticket.priority == "normal" and ticket.events.count() == 1
+
+
+def test_an_agent_without_the_permission_to_merge_gets_a_403_on_merge_and_split(
+        agent_client, contact, agents_cannot_change_tickets):
+    source, target = make_ticket(requester=contact), make_ticket(requester=contact)
+    message = customer_reply(source, body="another problem")
+    merge = agent_client.post(f"/tickets/{source.number}/merge/", {"target": target.number, "confirm": "1"})
+    split = agent_client.post(f"/tickets/{source.number}/split/", {"event": message.pk})
+    assert merge.status_code == split.status_code == 403
+    assert Ticket.objects.count() == 2 and not target.merged_from.exists()

@@ -48,3 +48,13 @@ def saved_replies_for(agent: Agent) -> QuerySet[SavedReply]:
     return SavedReply.objects.filter(active=True).filter(
         Q(owner__isnull=True, team__isnull=True) | Q(owner=agent.user) | Q(team_id__in=team_ids)
     )
+
+
+def saved_reply_effects(reply: SavedReply | None, *, status: str | None) -> dict[str, Any]:
+    """What sending a reply made from a saved reply does besides sending it, as NewMessage
+    fields: its "then set status" (unless the agent chose a status themselves) and its "then add
+    tags", with the saved reply named on the message so the timeline says where it came from."""
+    if reply is None:
+        return {"status": status}
+    return {"status": status or reply.set_status or None, "add_tags": list(reply.add_tags or []),
+            "data": {"saved_reply": reply.pk}}

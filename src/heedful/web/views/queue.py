@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from heedful.core.errors import HeedfulError, Invalid
 from heedful.people.models import Agent, Team
-from heedful.policy import Viewer, visible_tickets
+from heedful.policy import Permission, Viewer, require, visible_tickets
 from heedful.tickets import selectors
 from heedful.tickets.actions import bulk_update_tickets
 from heedful.tickets.models import Channel, SavedFilter, Ticket
@@ -58,7 +58,9 @@ def saved_filters_for(viewer: Viewer) -> list[SavedFilter]:
 
 
 def render_queue(request: HttpRequest, query: QueryDict, *, error: HeedfulError | None = None,
-                 status: int = 200) -> HttpResponse:
+                 status: int = 200, bulk: QueryDict | None = None) -> HttpResponse:
+    """The queue page; `bulk` is a refused bulk change, shown again with its tickets still
+    checked and its changes still chosen."""
     viewer = viewer_of(request)
     counts = selectors.queue_counts(viewer)
     queue = query.get("queue") or ("mine" if counts["mine"] else "unassigned")
@@ -86,6 +88,8 @@ def render_queue(request: HttpRequest, query: QueryDict, *, error: HeedfulError 
         "teams": list(Team.objects.all()), "agents": agents, "saved_filters": saved,
         "saved_current": saved_current, "current_query": current_query,
         "has_filters": any(query.get(k) for k in forms.FILTER_FIELDS),
+        "cursor": query.get("cursor", ""),
+        "bulk": bulk_values(bulk),
         **form_errors(error),
     }
     return render(request, "web/queue.html", context, status=status)
@@ -101,12 +105,23 @@ def _back_to_queue(request: HttpRequest) -> QueryDict:
     return QueryDict(request.POST.get("return_query", ""))
 
 
+BULK_FIELDS = ("status", "priority", "assignee", "team", "add_tag", "transfer_reason")
+
+
+def bulk_values(post: QueryDict | None) -> dict[str, Any]:
+    """The bulk bar's choices and the checked tickets, empty on a fresh page."""
+    values: dict[str, Any] = {name: (post.get(name, "") if post else "") for name in BULK_FIELDS}
+    values["selected"] = {int(v) for v in post.getlist("tickets") if v.isdigit()} if post else set()
+    return values
+
+
 @require_POST
 @agent_required
 def bulk_view(request: HttpRequest) -> HttpResponse:
     viewer = viewer_of(request)
     query = _back_to_queue(request)
     try:
+        require(viewer, Permission.TICKET_CHANGE)
         ids = forms.selected_ids(request.POST)
         changes = forms.bulk_changes(request.POST, viewer)
         tickets = list(visible_tickets(viewer).filter(pk__in=ids).order_by("pk"))
@@ -114,7 +129,12 @@ def bulk_view(request: HttpRequest) -> HttpResponse:
             raise Invalid(_("Some selected tickets are not available to you."))
         count = bulk_update_tickets(tickets=tickets, actor=request.user, changes=changes)
     except HeedfulError as problem:
-        return render_queue(request, query, error=problem, status=problem.http_status)
+        # The same page again (the cursor too), so that the checked tickets are on it.
+        page = query.copy()
+        if cursor := request.POST.get("cursor", ""):
+            page["cursor"] = cursor
+        return render_queue(request, page, error=problem, status=problem.http_status,
+                            bulk=request.POST)
     messages.success(request, _("%(count)s tickets updated.") % {"count": count})
     return redirect(reverse("web:queue") + "?" + query.urlencode())
 

@@ -44,19 +44,19 @@
     function openHelp() { if (help && !help.open) help.showModal(); }
     document.querySelectorAll("[data-help-open]").forEach(function (b) { b.addEventListener("click", openHelp); });
 
-    /* Transfer reason fields appear once the owner or team changes. */
-    document.querySelectorAll("[data-transfer-fields]").forEach(function (fields) {
-      var form = fields.closest("form");
-      var triggers = form.querySelectorAll("[data-transfer-trigger]");
-      function update() {
-        var changed = false;
-        triggers.forEach(function (t) {
-          var initial = t.getAttribute("data-initial");
-          if (initial === null ? t.value !== "" : t.value !== initial) changed = true;
-        });
-        if (changed) fields.classList.remove("js-hidden");
-      }
-      triggers.forEach(function (t) { t.addEventListener("change", update); });
+    /* Transfer reason fields appear once the owner or team changes (delegated: the ticket page
+       swaps its side form for a fresh one after a reply). */
+    document.addEventListener("change", function (event) {
+      var trigger = event.target.closest && event.target.closest("[data-transfer-trigger]");
+      var form = trigger && trigger.form;
+      var fields = form && form.querySelector("[data-transfer-fields]");
+      if (!fields) return;
+      var changed = false;
+      form.querySelectorAll("[data-transfer-trigger]").forEach(function (t) {
+        var initial = t.getAttribute("data-initial");
+        if (initial === null ? t.value !== "" : t.value !== initial) changed = true;
+      });
+      if (changed) fields.classList.remove("js-hidden");
     });
 
     /* Queue: row selection, bulk bar, j/k/o/x. */
@@ -76,6 +76,7 @@
       });
     }
     document.querySelectorAll("[data-row-check]").forEach(function (box) { box.addEventListener("change", refreshBulk); });
+    refreshBulk();  /* a bulk change that was refused comes back with its tickets still checked */
     var all = document.querySelector("[data-select-all]");
     if (all) {
       all.addEventListener("change", function () {

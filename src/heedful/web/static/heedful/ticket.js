@@ -12,6 +12,24 @@
     var timeline = document.querySelector("[data-timeline]");
     var csrf = composer ? composer.querySelector("input[name=csrfmiddlewaretoken]").value : "";
     var say = (window.heedful && window.heedful.announce) || function () {};
+    var savedReplyId = composer && composer.querySelector("[data-saved-reply-id]");
+    var savedReplyNote = composer && composer.querySelector("[data-saved-reply-effects]");
+
+    /* The side form is swapped for a fresh one after a reply, unless the agent is editing it
+       (then the server applies only what they changed, and refuses what someone else changed). */
+    var sideDirty = false;
+    function markSide(event) { if (event.target.closest("[data-side-form]")) sideDirty = true; }
+    document.addEventListener("input", markSide);
+    document.addEventListener("change", markSide);
+    function refreshSide(html) {
+      var panel = document.querySelector("[data-side-panel]");
+      if (!panel || !html || sideDirty) return;
+      panel.outerHTML = html;
+    }
+    function forgetSavedReply() {
+      if (savedReplyId) savedReplyId.value = "";
+      if (savedReplyNote) { savedReplyNote.hidden = true; savedReplyNote.textContent = ""; }
+    }
 
     /* Reply or note. */
     function setMode(mode) {
@@ -72,6 +90,8 @@
           textarea.value = "";
           composer.querySelector("input[type=file]").value = "";
           composer.querySelector("select[name=status]").value = "";
+          forgetSavedReply();
+          refreshSide(result.data.side_html);
           say(composer.classList.contains("is-note") ? sendButton.getAttribute("data-note-label") + " ✓" : sendButton.getAttribute("data-reply-label") + " ✓");
           publish("viewing");
         }).catch(function () {
@@ -97,6 +117,13 @@
             if (data.set_status) {
               var status = composer.querySelector("select[name=status]");
               if (status.querySelector("option[value='" + data.set_status + "']")) status.value = data.set_status;
+            }
+            /* The server applies the saved reply's status and tags when the reply is sent. */
+            forgetSavedReply();
+            if (savedReplyId) savedReplyId.value = String(data.id);
+            if (savedReplyNote && data.add_tags && data.add_tags.length) {
+              savedReplyNote.textContent = savedReplyNote.getAttribute("data-tags-text").replace("%(tags)s", data.add_tags.join(", "));
+              savedReplyNote.hidden = false;
             }
             picker.value = "";
             textarea.focus();
