@@ -234,9 +234,22 @@ def test_a_message_that_fails_recording_does_not_hold_back_the_rest_of_its_batch
     assert kept is not None and kept.subject == "Message that could not be read"
     assert bad.event is not None and bad.event.flags == ["unparsed"]
     assert "Bad apple body." in bad.event.body_text
-    assert bad.event.message_id == "<bad@client.example>"
+    # The fallback does not take the Message-ID (reprocessing must not call it a duplicate);
+    # the raw row keeps it.
+    assert bad.event.message_id == "" and bad.message_id == "<bad@client.example>"
     assert Ticket.objects.count() == 3
     assert Event.objects.filter(kind=Event.Kind.MESSAGE_IN).count() == 4
+
+
+def test_a_second_copy_of_an_unreadable_message_is_a_duplicate(mailbox, run_tasks, poison):
+    poison("Poison")
+    one = accept(raw_mail(sender=CAROL, subject="Poison", message_id="<bad2@client.example>", body="a"))
+    run_tasks()
+    two = accept(raw_mail(sender=CAROL, subject="Poison", message_id="<bad2@client.example>", body="b"))
+    run_tasks()
+    one, two = fresh(one, two)
+    assert one.state == State.FAILED and two.state == State.DUPLICATE
+    assert Ticket.objects.count() == 1
 
 
 def test_a_message_that_fails_alone_is_kept_as_unparsed(mailbox, poison):

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "heedful.api",
     "heedful.web",
     "heedful.portal",
+    "heedful.demo",
 ]
 
 MIDDLEWARE = [

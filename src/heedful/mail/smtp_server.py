@@ -76,3 +76,12 @@ def start_intake(host: str | None = None, port: int | None = None) -> IntakeCont
     logger.info("mail intake (%s) listening on %s:%s", "LMTP" if controller.lmtp else "SMTP",
                 controller.hostname, controller.port)
     return controller
+
+
+def start_intake_service() -> tuple[IntakeController, str] | None:
+    """`heedful serve`'s handle on the intake (core/services.py)."""
+    intake = start_intake()
+    if intake is None:
+        return None
+    kind = "LMTP" if intake.lmtp else "SMTP"
+    return intake, f"Mail intake ({kind}) on {intake.hostname}:{intake.port}"

@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 from heedful.core.maintenance import refresh_planner_statistics
+from heedful.core.services import services
 
 
 def _die_with_parent() -> None:
@@ -45,21 +46,19 @@ class Command(BaseCommand):
             call_command("migrate", interactive=False, verbosity=0)
         refresh_planner_statistics()
         if options["demo_if_empty"]:
-            from heedful.tickets.models import Ticket
-
-            if not Ticket.objects.exists():
-                call_command("demo", stdout=self.stdout)
+            call_command("demo", if_empty=True, stdout=self.stdout)
         worker = None
         if not options["no_worker"]:
             # A separate process, so a slow job never stalls a web request.
             worker = subprocess.Popen(
                 [sys.executable, "-m", "heedful.cli", "worker"], preexec_fn=_die_with_parent,
             )
-        from heedful.mail.smtp_server import start_intake
-
-        intake = start_intake()
-        if intake is not None:
-            self.stdout.write(f"Mail intake (SMTP) on {intake.hostname}:{intake.port}")
+        running = []
+        for service in services():
+            started = service.start()
+            if started is not None:
+                running.append(started[0])
+                self.stdout.write(started[1])
         self.stdout.write(
             f"Heedful is serving on http://{options['host']}:{options['port']}/ "
             f"(data in {settings.DATA_DIR}). Stop with Ctrl-C."
@@ -71,8 +70,8 @@ class Command(BaseCommand):
                 lifespan="off",
             )
         finally:
-            if intake is not None:
-                intake.stop()
+            for handle in reversed(running):
+                handle.stop()
             if worker is not None and worker.poll() is None:
                 worker.send_signal(signal.SIGTERM)
                 try:
