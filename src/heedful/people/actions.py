@@ -158,6 +158,13 @@ def _create_email_contacts(missing: dict[str, tuple[str, str]]) -> dict[str, Con
     return dict(zip(missing, contacts, strict=True))
 
 
+def check_live(contact: Contact) -> None:
+    """A merged contact is only a pointer: what is added to it would be lost from view."""
+    if contact.merged_into_id is not None:
+        raise HeedfulError(ErrorCode.CONFLICT, _(
+            "This contact was merged into another one; change that one instead."))
+
+
 def _clean_contact(changes: dict[str, Any]) -> dict[str, Any]:
     """Profile values as they are stored, or Invalid naming the field: every write path (agent
     UI, API, portal) gets the same answers."""
@@ -223,6 +230,7 @@ def _money(value: Any) -> Decimal:
 def update_contact(*, contact: Contact, changes: dict[str, Any], actor: Any = None) -> Contact:
     """Change a contact's profile. Staff changes (an actor) are audited with before and after;
     a customer editing their own profile on the portal passes no actor."""
+    check_live(contact)
     cleaned = _clean_contact(changes)
     changed = {key: value for key, value in cleaned.items() if getattr(contact, key) != value}
     if not changed:
@@ -252,6 +260,7 @@ def add_identity(
     """Give a contact another address, number or handle. `verified` is for proof the customer
     gave (a sign-in link they opened); what staff type in is never proof, so the agent UI and
     the API leave it False."""
+    check_live(contact)
     normalized = normalize_identity(kind, value)
     check_identity_free(kind, normalized, except_contact=contact)
     with transaction.atomic():
