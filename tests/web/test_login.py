@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 from django.test import override_settings
 
+from heedful.core.models import AuditLogEntry
 from tests.factories import PASSWORD, User, make_agent
 
 pytestmark = pytest.mark.django_db
@@ -69,3 +70,39 @@ def test_logout_needs_post(agent_client):
     assert agent_client.get("/logout/").status_code == 405
     assert agent_client.post("/logout/").status_code == 302
     assert agent_client.get("/").status_code == 302
+
+
+def sign_in_to_admin(client, username, password=PASSWORD):
+    return client.post("/admin/login/?next=/admin/",
+                       {"username": username, "password": password, "next": "/admin/"})
+
+
+def audit_actions() -> list[str]:
+    return list(AuditLogEntry.objects.order_by("pk").values_list("action", flat=True))
+
+
+@override_settings(LOGIN_ATTEMPTS_LIMIT=3, LOGIN_LOCKOUT_SECONDS=300)
+def test_admin_sign_in_is_paused_after_repeated_failures_even_with_the_right_password(
+        client, admin_agent):
+    for _ in range(3):
+        assert sign_in_to_admin(client, admin_agent.user.username, "nope").status_code == 200
+    response = sign_in_to_admin(client, admin_agent.user.username)
+    assert "Too many attempts, try again in 5 minutes" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    assert audit_actions() == ["admin.login.failed"] * 3 + ["admin.login.locked"]
+
+
+@override_settings(LOGIN_ATTEMPTS_LIMIT=3, LOGIN_LOCKOUT_SECONDS=300)
+def test_failures_at_the_desk_sign_in_also_pause_the_admin_sign_in(client, admin_agent):
+    for _ in range(3):
+        sign_in(client, admin_agent.user.email, "nope")
+    response = sign_in_to_admin(client, admin_agent.user.username)
+    assert "Too many attempts" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_admin_sign_in_is_audited(client, admin_agent):
+    response = sign_in_to_admin(client, admin_agent.user.username)
+    assert response.status_code == 302 and response["Location"] == "/admin/"
+    entry = AuditLogEntry.objects.get(action="admin.login")
+    assert entry.actor == admin_agent.user and entry.ip_address == "127.0.0.1"

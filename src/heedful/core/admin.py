@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import HttpRequest
 
+from heedful.core import throttle
 from heedful.core.audit import record_audit
 from heedful.core.models import AuditLogEntry, SiteSettings
 from heedful.core.throttle import client_ip
@@ -33,6 +36,37 @@ class AuditedAdmin(admin.ModelAdmin):
         for obj in queryset:
             self._audit(request, obj, "delete", str(obj))
         return super().log_deletions(request, queryset)
+
+
+class ThrottledAdminAuthenticationForm(AdminAuthenticationForm):
+    """The admin site's sign-in shares the agents' failure counts (core/throttle.py), so that
+    /admin/login/ is no way around the pause: after the limit even the right password is refused
+    until it ends. Refusals and sign-ins land in the audit log."""
+
+    def clean(self) -> dict[str, Any]:
+        username = str(self.cleaned_data.get("username") or "")
+        address = client_ip(self.request.META) if self.request is not None else None
+        if throttle.is_locked_out(username, address):
+            self._audit("admin.login.locked", username, address)
+            raise ValidationError(throttle.lockout_message(), code="throttled")
+        try:
+            cleaned: dict[str, Any] = super().clean()
+        except ValidationError:
+            throttle.record_failure(username, address)
+            self._audit("admin.login.failed", username, address)
+            raise
+        throttle.clear_failures(username, address)
+        user = self.get_user()
+        record_audit(actor=user, action="admin.login", target=user, ip_address=address)
+        return cleaned
+
+    @staticmethod
+    def _audit(action: str, username: str, address: str | None) -> None:
+        record_audit(actor=None, action=action, details={"username": username[:150]},
+                     ip_address=address)
+
+
+admin.site.login_form = ThrottledAdminAuthenticationForm
 
 
 class ReadOnlyAdmin(AuditedAdmin):

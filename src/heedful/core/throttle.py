@@ -6,9 +6,11 @@ Counts live in the cache (Redis when configured, so every web process shares the
 from __future__ import annotations
 
 import hashlib
+import math
 
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.translation import gettext as _
 
 
 def _keys(identifier: str, ip_address: str | None) -> list[str]:
@@ -38,6 +40,11 @@ def record_failure(identifier: str, ip_address: str | None) -> None:
 
 def clear_failures(identifier: str, ip_address: str | None) -> None:
     cache.delete(_keys(identifier, ip_address)[0])
+
+
+def lockout_message() -> str:
+    minutes = max(1, math.ceil(settings.LOGIN_LOCKOUT_SECONDS / 60))
+    return _("Too many attempts, try again in %(minutes)s minutes.") % {"minutes": minutes}
 
 
 def client_ip(meta: dict[str, str]) -> str | None:
