@@ -3,11 +3,9 @@ from __future__ import annotations
 from io import StringIO
 
 import pytest
-from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 
 from heedful.core.sequences import reserve
-from heedful.people.models import Agent
 from heedful.people.tokens import agent_for_token
 
 pytestmark = pytest.mark.django_db
@@ -17,19 +15,6 @@ def run(*args: str) -> str:
     out = StringIO()
     call_command(*args, stdout=out)
     return out.getvalue()
-
-
-def test_createadmin_creates_an_admin_who_can_sign_in():
-    run("createadmin", "--email", "boss@example.com", "--password", "s3cret-Pass!")
-    agent = Agent.objects.get(user__username="boss@example.com")
-    assert agent.role == Agent.Role.ADMIN and agent.user.is_superuser
-    assert authenticate(username="boss@example.com", password="s3cret-Pass!") == agent.user
-
-
-def test_createadmin_twice_resets_the_password():
-    run("createadmin", "--email", "boss@example.com", "--password", "first-Pass!1")
-    run("createadmin", "--email", "boss@example.com", "--password", "second-Pass!2")
-    assert authenticate(username="boss@example.com", password="second-Pass!2") is not None
 
 
 def test_token_prints_a_working_api_token():

@@ -9,6 +9,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
@@ -326,6 +328,44 @@ def create_agent(
         if teams:
             agent.teams.set(teams)
     return agent
+
+
+def check_password(password: str, *, user: Any) -> None:
+    """Django's password validators (AUTH_PASSWORD_VALIDATORS), each problem named."""
+    try:
+        validate_password(password, user)
+    except ValidationError as problem:
+        raise Invalid(_("The password was refused."),
+                      fields={"password": list(problem.messages)}) from None
+
+
+def set_up_admin(*, email: str, password: str, display_name: str = "", actor: Any = None,
+                 ) -> tuple[Agent, bool]:
+    """The admin with this e-mail: created, or when the agent exists, given this password and
+    the admin role (the way back in for a desk whose admin is locked out). The password passes
+    the validators either way, and both are audited. Answers the agent and whether it is new."""
+    normalized = normalize_identity(ContactIdentity.Kind.EMAIL, email)
+    existing = Agent.objects.select_related("user").filter(user__username__iexact=normalized).first()
+    if existing is None:
+        check_password(password, user=get_user_model()(username=normalized, email=normalized))
+        with transaction.atomic():
+            agent = create_agent(email=normalized, password=password, display_name=display_name,
+                                 role=Agent.Role.ADMIN)
+            record_audit(actor=actor, action="agent.create", target=agent,
+                         details={"role": agent.role})
+        return agent, True
+    user = existing.user
+    check_password(password, user=user)
+    with transaction.atomic():
+        role_before = existing.role
+        user.set_password(password)
+        user.is_staff = user.is_superuser = True
+        user.save(update_fields=["password", "is_staff", "is_superuser"])
+        existing.role = Agent.Role.ADMIN
+        existing.save(update_fields=["role"])
+        record_audit(actor=actor, action="agent.password_reset", target=existing,
+                     details={"role_before": role_before, "role": existing.role})
+    return existing, False
 
 
 ORGANIZATION_FIELDS = {"name", "domains", "notes", "managers_see_tickets"}

@@ -3,10 +3,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
 
 from heedful.core.errors import HeedfulError
-from heedful.people.actions import create_agent
-from heedful.people.models import Agent
+from heedful.people.actions import set_up_admin
 
 
 class Command(BaseCommand):
@@ -18,18 +18,10 @@ class Command(BaseCommand):
         parser.add_argument("--name", default="")
 
     def handle(self, *args: Any, email: str, password: str, name: str, **options: Any) -> None:
-        existing = Agent.objects.select_related("user").filter(user__username__iexact=email.strip()).first()
-        if existing is not None:
-            existing.user.set_password(password)
-            existing.user.is_staff = existing.user.is_superuser = True
-            existing.user.save()
-            existing.role = Agent.Role.ADMIN
-            existing.save(update_fields=["role"])
-            self.stdout.write(f"Updated admin {existing.user.username}")
-            return
         try:
-            agent = create_agent(email=email, password=password, display_name=name,
-                                 role=Agent.Role.ADMIN)
+            agent, created = set_up_admin(email=email, password=password, display_name=name)
         except HeedfulError as error:
-            raise CommandError(f"{error.message} {error.fields or ''}".strip()) from None
-        self.stdout.write(f"Created admin {agent.user.username}")
+            problems = [message for messages in error.fields.values() for message in messages]
+            raise CommandError(" ".join([error.message, *problems])) from None
+        line = _("Created admin %(email)s") if created else _("Updated admin %(email)s")
+        self.stdout.write(line % {"email": agent.user.username})
