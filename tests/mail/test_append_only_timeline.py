@@ -64,7 +64,8 @@ def test_a_full_mail_reply_and_merge_scenario_never_updates_an_event(
     sink.rcpt_answer = ""
 
     stranger = make_contact(email="mallory@elsewhere.example")
-    held = customer_reply(ticket, contact=stranger, body="Me too", hidden=True, flags=["held"], channel="email")
+    held = customer_reply(ticket, contact=stranger, body="Me too", hidden=True, flags=["held"],
+                          channel="email")
     accept_held_message(event=held, actor=supervisor.user)
     other_held = customer_reply(ticket, contact=stranger, body="And again", hidden=True, flags=["held"])
     reject_held_message(event=other_held, actor=supervisor.user)

@@ -150,7 +150,8 @@ def test_composer_refusal_keeps_the_text_and_names_the_channel(agent_client, age
     assert "Replies cannot be sent by phone." in html and "Keep me" in html
 
 
-def test_agent_opened_phone_ticket_records_the_first_message_without_sending_it(agent_api: ApiClient, contact):
+def test_agent_opened_phone_ticket_records_the_first_message_without_sending_it(
+        agent_api: ApiClient, contact):
     response = agent_api.post("/tickets", {"requester_id": contact.pk, "subject": "Call",
                                            "body": "Logged the call.", "from_customer": False,
                                            "channel": "phone"})

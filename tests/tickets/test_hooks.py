@@ -74,7 +74,8 @@ def test_an_in_transaction_subscriber_that_fails_undoes_the_change(agent):
     assert ticket.priority == "normal" and not ticket.events.filter(kind="priority").exists()
 
 
-def test_an_after_commit_subscriber_that_fails_hides_nothing(agent, django_capture_on_commit_callbacks, caplog):
+def test_an_after_commit_subscriber_that_fails_hides_nothing(
+        agent, django_capture_on_commit_callbacks, caplog):
     ticket = make_ticket()
 
     def broken(changes: list[hooks.Change]) -> None:

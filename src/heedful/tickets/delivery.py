@@ -107,11 +107,17 @@ def default_channels(tickets: list[Ticket]) -> dict[int, str | None]:
     return found
 
 
-def choices_for(ticket: Ticket) -> tuple[list[DeliveryBackend], str | None]:
+def choices_for(ticket: Ticket, timeline: list[Event] | None = None) -> tuple[list[DeliveryBackend], str | None]:
     """For the composer: the channels this ticket's customer can be reached on, and the one to
-    preselect (the conversation's when reachable, else the first reachable one)."""
+    preselect (the conversation's when reachable, else the first reachable one). A page that
+    has loaded the timeline passes it, saving the look-up of the conversation's channel."""
     reachable = [backend for backend in delivery_channels() if backend.reachable([ticket]).get(ticket.pk)]
-    default = default_channels([ticket])[ticket.pk]
+    if timeline is None:
+        default = default_channels([ticket])[ticket.pk]
+    else:
+        inbound = [e for e in timeline if e.kind == "message_in" and e.public and e.ticket_id == ticket.pk]
+        backend = backend_answering(inbound[-1].channel if inbound else ticket.channel)
+        default = backend.channel if backend else None
     if default not in {backend.channel for backend in reachable}:
         default = reachable[0].channel if reachable else None
     return reachable, default

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from heedful.core.errors import ErrorCode, HeedfulError, Invalid, NotFound
 from heedful.people.models import Agent, Team
 from heedful.policy import Permission, Viewer, get_attachment_for, get_ticket_for, require, visible_events
-from heedful.tickets import selectors
+from heedful.tickets import delivery, selectors
 from heedful.tickets.actions import reply_to_ticket, update_ticket
 from heedful.tickets.attachments import Upload
 from heedful.tickets.downloads import attachment_response
@@ -58,9 +58,11 @@ def render_ticket(
     agents = list(Agent.objects.filter(is_active=True).select_related("user"))
     teams = list(Team.objects.all())
     composer = posted if form == "composer" else None
+    events = list(selectors.timeline(viewer, ticket))
+    reachable, default_channel = delivery.choices_for(ticket, events)
     context: dict[str, Any] = {
         "ticket": ticket,
-        "events": list(selectors.timeline(viewer, ticket)),
+        "events": events,
         "customer": selectors.contact_with_identities(ticket.requester_id),
         "history": selectors.customer_history(viewer, ticket.requester, exclude=ticket),
         "saved_replies": list(saved_replies_for(agent)),
@@ -70,6 +72,8 @@ def render_ticket(
             "mode": composer.get("mode", "reply") if composer else "reply",
             "status": composer.get("status", "") if composer else "",
             "saved_reply": composer.get("saved_reply", "") if composer else "",
+            "channel": (composer.get("channel", "") if composer else "") or default_channel or "",
+            "channels": [backend.channel for backend in reachable],
         },
         "merge_target": posted.get("target", "") if posted is not None and form == "merge" else "",
         "failed_form": form if error else "",
@@ -141,6 +145,8 @@ def reply_view(request: HttpRequest, number: int) -> HttpResponse:
         event = reply_to_ticket(
             ticket=ticket, body=request.POST.get("body", ""), author_user=request.user,
             public=request.POST.get("mode", "reply") != "note", attachments=uploads,
+            delivery_channel=None if request.POST.get("mode") == "note"
+            else (request.POST.get("channel") or None),
             **saved_reply_effects(saved, status=request.POST.get("status") or None),
         )
     except HeedfulError as problem:
