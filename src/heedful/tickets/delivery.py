@@ -107,7 +107,9 @@ def default_channels(tickets: list[Ticket]) -> dict[int, str | None]:
     return found
 
 
-def choices_for(ticket: Ticket, timeline: list[Event] | None = None) -> tuple[list[DeliveryBackend], str | None]:
+def choices_for(
+    ticket: Ticket, timeline: list[Event] | None = None,
+) -> tuple[list[DeliveryBackend], str | None]:
     """For the composer: the channels this ticket's customer can be reached on, and the one to
     preselect (the conversation's when reachable, else the first reachable one). A page that
     has loaded the timeline passes it, saving the look-up of the conversation's channel."""
