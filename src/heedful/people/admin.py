@@ -1,8 +1,18 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from heedful.core.admin import AuditedAdmin
+from heedful.core.errors import HeedfulError
+from heedful.people.actions import add_identity, check_identity_free, check_live, remove_identity
+from heedful.people.identities import normalize_identity
 from heedful.people.models import (
     Agent,
     ApiToken,
@@ -15,10 +25,67 @@ from heedful.people.models import (
 )
 
 
+class IdentityInlineForm(forms.ModelForm):
+    """A new identity, checked here as add_identity checks it, so that a refusal is an error
+    beside the field (the unique constraint is on the normalised value, which no form field
+    holds, so Django's own checks would let a clash through to the database)."""
+
+    class Meta:
+        model = ContactIdentity
+        fields = ["kind", "value"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        if self.instance.pk is not None or not cleaned.get("kind") or "value" not in cleaned:
+            return cleaned
+        contact = self.instance.contact if self.instance.contact_id else None
+        try:
+            cleaned["normalized"] = normalize_identity(cleaned["kind"], cleaned["value"])
+            check_identity_free(cleaned["kind"], cleaned["normalized"], except_contact=contact)
+        except HeedfulError as refused:
+            self.add_error("value", refused.message)
+        return cleaned
+
+
+def _marked_for_deletion(form: forms.BaseForm) -> bool:
+    return bool(getattr(form, "cleaned_data", {}).get("DELETE"))
+
+
+class IdentityInlineFormSet(BaseInlineFormSet):
+    def _added(self) -> list[dict[str, Any]]:
+        return [form.cleaned_data for form in self.extra_forms
+                if form.has_changed() and not _marked_for_deletion(form)
+                and "normalized" in getattr(form, "cleaned_data", {})]
+
+    def clean(self) -> None:
+        super().clean()
+        added = self._added()
+        keys = [(row["kind"], row["normalized"]) for row in added]
+        if len(set(keys)) != len(keys):
+            raise ValidationError(_("The same address or number is listed twice."))
+        if added and self.instance.pk is not None:
+            try:
+                check_live(self.instance)
+            except HeedfulError as refused:
+                raise ValidationError(refused.message) from None
+        removed = [form for form in self.initial_forms if _marked_for_deletion(form)]
+        if removed and len(removed) == len(self.initial_forms) and not added:
+            raise ValidationError(_("This is the contact's only address or number: add another "
+                                    "before removing it."))
+
+
 class IdentityInline(admin.TabularInline):
+    """Identities are added and removed through people.actions (normalised, checked, audited);
+    one that exists is shown, not edited: a changed address is a new identity."""
+
     model = ContactIdentity
+    form = IdentityInlineForm
+    formset = IdentityInlineFormSet
     extra = 0
-    readonly_fields = ["normalized", "created_at"]
+    readonly_fields = ["normalized", "verified", "created_at"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(Contact)
@@ -29,6 +96,21 @@ class ContactAdmin(AuditedAdmin):
     inlines = [IdentityInline]
     exclude = ["password"]
     raw_id_fields = ["organization", "merged_into"]
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        if formset.model is not ContactIdentity:
+            super().save_formset(request, form, formset, change)
+            return
+        formset.save(commit=False)
+        try:
+            # Added first: removing the last identity is refused, replacing it is not.
+            for identity in formset.new_objects:
+                add_identity(contact=form.instance, kind=identity.kind, value=identity.value,
+                             actor=request.user)
+            for identity in formset.deleted_objects:
+                remove_identity(identity=identity, actor=request.user)
+        except HeedfulError as refused:  # changed by someone else since the form was checked
+            self.message_user(request, refused.message, messages.ERROR)
 
 
 @admin.register(Organization)
