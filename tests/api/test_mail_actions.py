@@ -45,7 +45,7 @@ def test_the_verdict_is_on_the_timeline(api: ApiClient, ticket: Any, agent: Any)
     api.post(f"/tickets/{ticket.pk}/spam", {"spam": True})
     events = api.get(f"/tickets/{ticket.pk}/events").json()["results"]
     change = events[-1]
-    assert change["kind"] == "field" and change["data"]["field"] == "spam" and change["data"]["to"] is True
+    assert change["kind"] == "spam_verdict" and change["data"] == {"spam": True, "learned": True}
     assert change["author"] == {"type": "agent", "id": agent.pk, "name": "Alice Agent"}
 
 
@@ -82,15 +82,19 @@ def test_accepting_a_held_message(api: ApiClient, ticket: Any) -> None:
     response = api.post(f"/tickets/{ticket.pk}/events/{held.pk}/accept")
     assert response.status_code == 200, response.content
     body = response.json()
-    assert body["id"] == held.pk and body["public"] is True
+    assert body["data"]["released_from"] == held.pk and body["public"] is True
+    assert body["kind"] == "message_in" and body["body_text"] == held.body_text
     assert "held" not in body["flags"] and "accepted" in body["flags"]
+    shown = {e["id"]: e for e in api.get(f"/tickets/{ticket.pk}/events").json()["results"]}
+    assert shown[held.pk]["flags"] == ["held"] and shown[held.pk]["public"] is False
     assert held.author_contact_id in api.get(f"/tickets/{ticket.pk}").json()["participants"]
 
 
 def test_refusing_a_held_message(api: ApiClient, ticket: Any) -> None:
     held = held_message(ticket)
     body = api.post(f"/tickets/{ticket.pk}/events/{held.pk}/reject").json()
-    assert body["public"] is False and body["flags"] == ["rejected"]
+    assert body["kind"] == "held_review" and body["public"] is False
+    assert body["data"] == {"event": held.pk, "decision": "rejected"}
     assert api.get(f"/tickets/{ticket.pk}").json()["participants"] == []
 
 

@@ -17,7 +17,7 @@ from heedful.api.schemas import MAX_ID, ErrorOut, In
 from heedful.api.ticket_schemas import EventOut, event_out
 from heedful.core.errors import NotFound
 from heedful.mail.actions import accept_held_message, mark_spam, reject_held_message
-from heedful.policy import get_ticket_for, require_agent
+from heedful.policy import Permission, get_ticket_for, require, require_agent
 from heedful.tickets import selectors
 from heedful.tickets.models import Event
 
@@ -40,6 +40,7 @@ def _held_event(request: HttpRequest, ticket_id: int, event_id: int) -> Event:
     """An event of a ticket the agent may see (merged tickets' events included), else 404."""
     require_agent(viewer(request))
     ticket = get_ticket_for(viewer(request), ticket_id)
+    require(viewer(request), Permission.TICKET_CHANGE, ticket)
     event = selectors.timeline(viewer(request), ticket).filter(pk=event_id).first()
     if event is None:
         raise NotFound(_("No event with id %(id)s on this ticket.") % {"id": event_id})
@@ -58,6 +59,7 @@ def set_spam(request: HttpRequest, payload: SpamIn, id: int = PathId) -> Any:
     """Mark a ticket as spam (it leaves the queues for the spam queue) or as not spam."""
     require_agent(viewer(request))
     ticket = get_ticket_for(viewer(request), id)
+    require(viewer(request), Permission.TICKET_CHANGE, ticket)
     ticket = mark_spam(ticket=ticket, actor=acting_user(request), spam=payload.spam)
     return SpamOut(id=ticket.pk, spam=ticket.spam)
 
@@ -66,7 +68,9 @@ def set_spam(request: HttpRequest, payload: SpamIn, id: int = PathId) -> Any:
 @decorate_view(idempotent)
 def accept_held(request: HttpRequest, id: int = PathId, event_id: int = PathId) -> Any:
     """Accept a message held for review (its sender was not on the ticket): it becomes part of the
-    conversation and the sender is copied from now on. 400 when the message is not held."""
+    conversation and the sender is copied from now on. Answers the message as the conversation
+    now shows it (a new event with data.released_from; the held event itself never changes).
+    400 when the message is not held."""
     event = _held_event(request, id, event_id)
     return _event_out(accept_held_message(event=event, actor=acting_user(request)))
 
@@ -75,6 +79,6 @@ def accept_held(request: HttpRequest, id: int = PathId, event_id: int = PathId) 
 @decorate_view(idempotent)
 def reject_held(request: HttpRequest, id: int = PathId, event_id: int = PathId) -> Any:
     """Refuse a message held for review: it stays on record, internal, and no longer waits.
-    400 when the message is not held."""
+    Answers the review (kind held_review). 400 when the message is not held."""
     event = _held_event(request, id, event_id)
     return _event_out(reject_held_message(event=event, actor=acting_user(request)))

@@ -34,7 +34,7 @@ from heedful.api.ticket_schemas import (
 from heedful.core.errors import HeedfulError, Invalid, NotFound
 from heedful.people.actions import get_or_create_contact_for_email
 from heedful.people.models import Agent, Contact, Team
-from heedful.policy import get_attachment_for, get_ticket_for, require_agent
+from heedful.policy import Permission, get_attachment_for, get_ticket_for, require, require_agent
 from heedful.tickets import selectors
 from heedful.tickets.actions import open_ticket, reply_to_ticket, update_ticket
 from heedful.tickets.attachments import Upload, check_size
@@ -121,6 +121,7 @@ def list_tickets(request: HttpRequest, filters: Query[TicketFilters]) -> Any:
 def create_ticket(request: HttpRequest, payload: TicketCreateIn) -> Any:
     """Open a ticket with its first message, from the customer (default) or from the agent."""
     agent = require_agent(viewer(request))
+    require(viewer(request), Permission.TICKET_CHANGE)
     if (payload.requester_id is None) == (payload.requester is None):
         raise Invalid(_("Name the requester once: requester_id or requester."),
                       fields={"requester": [_("Give requester_id or requester, not both.")]})
@@ -165,6 +166,7 @@ def patch_ticket(request: HttpRequest, payload: TicketPatchIn, id: int = PathId)
     timeline event. Moving a ticket away from its owner needs transfer_reason."""
     require_agent(viewer(request))
     ticket = get_ticket_for(viewer(request), id)
+    require(viewer(request), Permission.TICKET_CHANGE, ticket)
     sent = payload.model_dump(include=payload.model_fields_set)
     nulls = sorted(k for k, v in sent.items() if v is None and k not in _NULLABLE)
     if nulls:
@@ -212,6 +214,7 @@ def add_event(request: HttpRequest, payload: EventCreateIn, id: int = PathId) ->
     """A public reply to the customer, or an internal note (public false)."""
     agent = require_agent(viewer(request))
     ticket = get_ticket_for(viewer(request), id)
+    require(viewer(request), Permission.TICKET_CHANGE, ticket)
     event = reply_to_ticket(
         ticket=ticket, body=payload.body, author_user=agent.user, public=payload.public,
         status=payload.status, attachments=_uploads(payload.attachments), channel="api",
@@ -231,6 +234,8 @@ def merge_ticket(request: HttpRequest, payload: TargetIn, id: int = PathId) -> A
         target = get_ticket_for(viewer(request), payload.target_id)
     except NotFound:
         raise _field_error("target_id", _("No ticket with id %(id)s.") % {"id": payload.target_id}) from None
+    require(viewer(request), Permission.TICKET_MERGE, source)
+    require(viewer(request), Permission.TICKET_MERGE, target)
     merged = merge_tickets(source=source, target=target, actor=acting_user(request))
     return ticket_out(_ticket_for_output(request, merged.pk))
 

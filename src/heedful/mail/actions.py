@@ -52,7 +52,7 @@ def accept_held_message(*, event: Event, actor: Any) -> Event:
         released = reply_to_ticket(
             ticket=ticket, body=event.body_text, body_html=event.body_html,
             author_contact=event.author_contact, channel=event.channel, language=event.language,
-            full_text=event.full_text, flags=[f for f in event.flags if f != HELD],
+            full_text=event.full_text, flags=[*(f for f in event.flags if f != HELD), ACCEPTED],
             data={"released_from": event.pk, "received_at": event.created_at.isoformat()},
         )
         Attachment.objects.bulk_create(

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from heedful.core.errors import HeedfulError, Invalid, NotFound
 from heedful.mail.actions import accept_held_message, mark_spam, reject_held_message
+from heedful.policy import Permission, require
 from heedful.tickets import selectors
 from heedful.web.common import agent_required, viewer_of
 from heedful.web.views.ticket import _refused, ticket_for, ticket_url
@@ -24,9 +25,11 @@ HELD_ACTIONS = {"accept": accept_held_message, "reject": reject_held_message}
 def spam_view(request: HttpRequest, number: int) -> HttpResponse:
     """value=spam moves the ticket to the spam queue; value=not_spam brings it back. Either
     teaches the classifier."""
-    ticket = ticket_for(viewer_of(request), number)
+    viewer = viewer_of(request)
+    ticket = ticket_for(viewer, number)
     value = request.POST.get("value", "")
     try:
+        require(viewer, Permission.TICKET_CHANGE, ticket)
         if value not in SPAM_VALUES:
             raise Invalid(_("Choose spam or not spam."), fields={"value": [_("Use spam or not_spam.")]})
         mark_spam(ticket=ticket, actor=request.user, spam=SPAM_VALUES[value])
@@ -48,6 +51,7 @@ def held_view(request: HttpRequest, number: int, event_id: int) -> HttpResponse:
     ticket = ticket_for(viewer, number)
     action = request.POST.get("action", "")
     try:
+        require(viewer, Permission.TICKET_CHANGE, ticket)
         event = selectors.timeline(viewer, ticket).filter(pk=event_id).first()
         if event is None:
             raise NotFound(_("That message is not on this ticket."))
