@@ -36,9 +36,11 @@ def _chosen(request: HttpRequest, raw: Any) -> Contact | None:
     if raw in (None, ""):
         return None
     try:
-        return live_contact(get_contact_for(viewer_of(request), int(raw)))
+        contact = live_contact(get_contact_for(viewer_of(request), int(raw)))
     except (NotFound, ValueError, OverflowError):
         return None
+    return (Contact.objects.select_related("organization").prefetch_related("identities")
+            .get(pk=contact.pk))
 
 
 def render_new_ticket(request: HttpRequest, form: NewTicketForm, *, contact: Contact | None,
@@ -83,11 +85,12 @@ def new_ticket_view(request: HttpRequest) -> HttpResponse:
     try:
         ticket = _open(request, form, contact)
     except HeedfulError as problem:
-        apply_error(form, problem, aliases=form.field_aliases())
         existing = None
         if problem.code == ErrorCode.DUPLICATE_IDENTITY and contact is None:
+            # The address is someone's: offer them instead of a second record of one person.
             existing = find_contact_by_identity(form.cleaned_data["identity_kind"],
                                                 form.cleaned_data["identity_value"])
+        apply_error(form, problem, aliases=form.field_aliases())
         return render_new_ticket(request, form, contact=contact, error=problem, existing=existing,
                                  posted=request.POST, status=problem.http_status)
     messages.success(request, _("Ticket #%(number)s opened.") % {"number": ticket.number})
