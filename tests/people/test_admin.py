@@ -5,9 +5,10 @@ from typing import Any
 import pytest
 
 from heedful.core.models import AuditLogEntry
-from heedful.people.models import ContactIdentity
+from heedful.people.merging import merge_contacts
+from heedful.people.models import Contact, ContactIdentity, ContactMerge
 from tests.admin_forms import add_inline_rows, admin_form_data
-from tests.factories import make_contact
+from tests.factories import make_contact, make_ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -97,3 +98,61 @@ def test_contact_created_in_the_admin_gets_its_identity_through_the_action(admin
     assert response.status_code == 302, response.context["adminform"].form.errors
     identity = ContactIdentity.objects.get(contact__name="New Person")
     assert identity.normalized == "new.person@example.org"
+
+
+def delete_in_the_admin(client: Any, contact: Any) -> Any:
+    return client.post(f"/admin/people/contact/{contact.pk}/delete/", {"post": "yes"})
+
+
+def test_contact_who_requested_a_ticket_cannot_be_deleted_in_the_admin(admin_client, ticket):
+    response = delete_in_the_admin(admin_client, ticket.requester)
+    assert response.status_code == 200 and "Cannot delete contact" in response.content.decode()
+    assert Contact.objects.filter(pk=ticket.requester_id).exists()
+
+
+def test_contact_cc_on_a_ticket_cannot_be_deleted_in_the_admin(admin_client):
+    cc = make_contact(name="Cecil CC")
+    ticket = make_ticket(cc=[cc])
+    response = delete_in_the_admin(admin_client, cc)
+    assert response.status_code == 200
+    assert f"is CC on ticket #{ticket.number}" in response.content.decode()
+    assert ticket.participants.filter(pk=cc.pk).exists()
+
+
+def test_contacts_cc_on_a_ticket_cannot_be_deleted_with_the_bulk_action(admin_client):
+    cc = make_contact()
+    make_ticket(cc=[cc])
+    admin_client.post("/admin/people/contact/", {
+        "action": "delete_selected", "_selected_action": [cc.pk], "post": "yes"})
+    assert Contact.objects.filter(pk=cc.pk).exists()
+
+
+def test_merged_contact_cannot_be_deleted_in_the_admin_so_the_merge_record_stays(
+        admin_client, supervisor):
+    source, target = make_contact(name="Old Record"), make_contact(name="Kept Record")
+    merge_contacts(source=source, target=target, actor=supervisor.user)
+    page = admin_client.get(f"/admin/people/contact/{source.pk}/delete/")
+    assert "Cannot delete contact" in page.content.decode()
+    assert delete_in_the_admin(admin_client, source).status_code == 403
+    assert ContactMerge.objects.count() == 1 and Contact.objects.filter(pk=source.pk).exists()
+
+
+def test_contact_without_history_can_be_deleted_in_the_admin(admin_client):
+    contact = make_contact()
+    assert delete_in_the_admin(admin_client, contact).status_code == 302
+    assert not Contact.objects.filter(pk=contact.pk).exists()
+
+
+def test_contact_merge_records_are_read_only_in_the_admin(admin_client, supervisor):
+    source, target = make_contact(), make_contact()
+    merge_contacts(source=source, target=target, actor=supervisor.user)
+    merge = ContactMerge.objects.get()
+    assert admin_client.get(f"/admin/people/contactmerge/{merge.pk}/change/").status_code == 200
+    assert admin_client.post(f"/admin/people/contactmerge/{merge.pk}/delete/",
+                             {"post": "yes"}).status_code == 403
+    assert admin_client.get("/admin/people/contactmerge/add/").status_code == 403
+    assert ContactMerge.objects.filter(pk=merge.pk).exists()
+
+
+def test_api_tokens_are_not_added_in_the_admin(admin_client):
+    assert admin_client.get("/admin/people/apitoken/add/").status_code == 403

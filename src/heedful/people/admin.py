@@ -9,7 +9,7 @@ from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
-from heedful.core.admin import AuditedAdmin
+from heedful.core.admin import AuditedAdmin, ReadOnlyAdmin
 from heedful.core.errors import HeedfulError
 from heedful.people.actions import add_identity, check_identity_free, check_live, remove_identity
 from heedful.people.identities import normalize_identity
@@ -112,6 +112,21 @@ class ContactAdmin(AuditedAdmin):
         except HeedfulError as refused:  # changed by someone else since the form was checked
             self.message_user(request, refused.message, messages.ERROR)
 
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
+        """Tickets and events PROTECT the contacts they name, and merge records cannot be
+        deleted here (so neither can their contacts); a CC would vanish from its ticket
+        silently, so it protects the contact too (one at a time or in bulk)."""
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        # Through the reverse accessor: people does not import tickets.
+        cc = Contact.cc_tickets.through.objects.filter(contact__in=list(objs)).select_related(
+            "ticket", "contact")
+        protected = list(protected) + [
+            _("%(contact)s is CC on ticket #%(number)s") % {"contact": row.contact,
+                                                             "number": row.ticket.number}
+            for row in cc
+        ]
+        return deleted, counts, perms_needed, protected
+
 
 @admin.register(Organization)
 class OrganizationAdmin(AuditedAdmin):
@@ -142,8 +157,15 @@ class ApiTokenAdmin(AuditedAdmin):
     list_display = ["prefix", "agent", "name", "created_at", "last_used_at", "revoked_at"]
     readonly_fields = ["prefix", "digest", "created_at", "last_used_at"]
 
+    # Tokens are issued by people.tokens.issue_token (`heedful token`), which shows the secret
+    # once; a row added here would have no secret anyone knows.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
 
 @admin.register(ContactMerge)
-class ContactMergeAdmin(admin.ModelAdmin):
+class ContactMergeAdmin(ReadOnlyAdmin):
+    """The record of what a merge moved: written by people.actions.merge_contacts only."""
+
     list_display = ["source", "target", "actor", "created_at"]
     readonly_fields = ["source", "target", "actor", "moved", "created_at"]

@@ -15,11 +15,16 @@ class TicketAdmin(AuditedAdmin):
     readonly_fields = ["number", "created_at", "updated_at"]
 
     # View only: tickets change through actions (agent UI, portal, API, mail) so that every
-    # change lands on the timeline; an admin form would be a second write path.
+    # change lands on the timeline; an admin form would be a second write path. Nor are they
+    # deleted here (one by one or with the bulk action): that would cascade to their events,
+    # attachments and outbound mail, and the history would be gone.
     def has_add_permission(self, request: object) -> bool:
         return False
 
     def has_change_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: object, obj: object = None) -> bool:
         return False
 
 
