@@ -113,7 +113,7 @@ def test_saved_filter_is_created_from_the_current_filters_and_used_as_a_queue(ag
 def test_saved_filter_needs_a_name_and_only_its_owner_deletes_it(client, agent_client, agent):
     assert agent_client.post("/saved-filters/", {"name": " "}).status_code == 400
     saved = SavedFilter.objects.create(name="Theirs", owner=make_agent().user, params={}, shared=True)
-    assert agent_client.post(f"/saved-filters/{saved.pk}/delete/").status_code == 404
+    assert agent_client.post(f"/saved-filters/{saved.pk}/delete/").status_code == 403
     own = SavedFilter.objects.create(name="Mine", owner=agent.user, params={})
     assert agent_client.post(f"/saved-filters/{own.pk}/delete/").status_code == 302
     assert list(SavedFilter.objects.values_list("name", flat=True)) == ["Theirs"]

@@ -10,21 +10,27 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.db.models import Q
-from django.http import HttpRequest, HttpResponse, QueryDict
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from heedful.core.errors import HeedfulError, Invalid
+from heedful.core.errors import ErrorCode, HeedfulError, Invalid
 from heedful.people.models import Agent, Team
 from heedful.policy import Permission, Viewer, require, visible_tickets
 from heedful.tickets import selectors
 from heedful.tickets.actions import bulk_update_tickets
 from heedful.tickets.models import Channel, SavedFilter, Ticket
+from heedful.tickets.saved_filters import (
+    can_delete_saved_filter,
+    create_saved_filter,
+    delete_saved_filter,
+    params_for_queue,
+    visible_saved_filters,
+)
 from heedful.web import forms
 from heedful.web.common import agent_required, form_errors, viewer_of
 
@@ -45,7 +51,6 @@ SORT_LABELS = {
     "priority": gettext_lazy("Lowest priority"),
 }
 PAGE_SIZE = 50
-CLOSED = (Ticket.Status.SOLVED, Ticket.Status.CLOSED)
 
 
 def count_label(count: int | None) -> str:
@@ -53,8 +58,7 @@ def count_label(count: int | None) -> str:
 
 
 def saved_filters_for(viewer: Viewer) -> list[SavedFilter]:
-    assert viewer.agent is not None
-    return list(SavedFilter.objects.filter(Q(owner_id=viewer.agent.user_id) | Q(shared=True)))
+    return list(visible_saved_filters(viewer))
 
 
 def render_queue(request: HttpRequest, query: QueryDict, *, error: HeedfulError | None = None,
@@ -87,6 +91,7 @@ def render_queue(request: HttpRequest, query: QueryDict, *, error: HeedfulError 
         "priorities": Ticket.Priority.choices, "channels": Channel.choices,
         "teams": list(Team.objects.all()), "agents": agents, "saved_filters": saved,
         "saved_current": saved_current, "current_query": current_query,
+        "deletable_filters": {s.pk for s in saved if can_delete_saved_filter(viewer, s)},
         "has_filters": any(query.get(k) for k in forms.FILTER_FIELDS),
         "cursor": query.get("cursor", ""),
         "bulk": bulk_values(bulk),
@@ -144,26 +149,16 @@ def bulk_view(request: HttpRequest) -> HttpResponse:
 def saved_filter_create(request: HttpRequest) -> HttpResponse:
     viewer = viewer_of(request)
     query = _back_to_queue(request)
-    name = " ".join(request.POST.get("name", "").split())
+    params: dict[str, Any] = dict(forms.filters_from(query, viewer))
+    if query.get("sort"):
+        params["sort"] = query["sort"]
     try:
-        if not name or len(name) > 100:
-            raise Invalid(_("Give the saved filter a name of at most 100 characters."),
-                          fields={"name": [_("This is required.")]})
-        params: dict[str, Any] = dict(forms.filters_from(query, viewer))
-        # A saved filter stands alone: keep what the built-in queue meant as a filter.
-        queue = query.get("queue", "")
-        if queue in {"mine", "unassigned"} and "assignee" not in params:
-            params["assignee"] = str(request.user.pk) if queue == "mine" else "none"
-        if queue in {"mine", "unassigned", "my_teams", "open"} and "status" not in params:
-            params["status"] = ",".join(s for s in Ticket.Status.values if s not in CLOSED)
-        selectors.apply_filters(Ticket.objects.none(), params)  # refuses unknown values now
-        if query.get("sort") in selectors.SORTS:
-            params["sort"] = query["sort"]
+        saved = create_saved_filter(
+            viewer=viewer, name=request.POST.get("name", ""),
+            params=params_for_queue(viewer, query.get("queue", ""), params),
+            shared=request.POST.get("shared") == "on")
     except HeedfulError as problem:
         return render_queue(request, query, error=problem, status=problem.http_status)
-    assert viewer.agent is not None
-    saved = SavedFilter.objects.create(name=name, owner_id=viewer.agent.user_id, params=params,
-                                       shared=request.POST.get("shared") == "on")
     messages.success(request, _("Saved filter %(name)s created.") % {"name": saved.name})
     return redirect(reverse("web:queue") + "?" + urlencode({"queue": f"saved:{saved.pk}"}))
 
@@ -171,7 +166,11 @@ def saved_filter_create(request: HttpRequest) -> HttpResponse:
 @require_POST
 @agent_required
 def saved_filter_delete(request: HttpRequest, filter_id: int) -> HttpResponse:
-    saved = get_object_or_404(SavedFilter, pk=filter_id, owner=request.user)
-    saved.delete()
+    try:
+        saved = delete_saved_filter(viewer=viewer_of(request), filter_id=filter_id)
+    except HeedfulError as problem:
+        if problem.code == ErrorCode.NOT_FOUND:
+            raise Http404(problem.message) from None
+        return render_queue(request, QueryDict(), error=problem, status=problem.http_status)
     messages.success(request, _("Saved filter %(name)s deleted.") % {"name": saved.name})
     return redirect("web:queue")
