@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from heedful.tickets.models import Attachment, Event, Ticket
+from heedful.tickets.models import Attachment, Event, SavedFilter, Ticket
 from tests.factories import agent_reply, upload
 
 pytestmark = pytest.mark.django_db
@@ -55,3 +55,15 @@ def test_ticket_stays_read_only_in_the_admin(admin_client, ticket_with_history):
     ticket.refresh_from_db()
     assert ticket.subject == "Printer on fire"
     assert admin_client.get("/admin/tickets/ticket/add/").status_code == 403
+
+
+def test_saved_filters_are_not_written_in_the_admin_only_seen_and_deleted(admin_client, agent):
+    saved = SavedFilter.objects.create(name="Mine", owner=agent.user, params={"priority": "low"})
+    url = f"/admin/tickets/savedfilter/{saved.pk}/change/"
+    assert admin_client.get("/admin/tickets/savedfilter/add/").status_code == 403
+    admin_client.post(url, {"name": "Changed", "owner": agent.user.pk, "params": '{"bogus": 1}'})
+    saved.refresh_from_db()
+    assert saved.name == "Mine" and saved.params == {"priority": "low"}
+    assert admin_client.post(f"/admin/tickets/savedfilter/{saved.pk}/delete/",
+                             {"post": "yes"}).status_code == 302
+    assert not SavedFilter.objects.exists()
