@@ -331,3 +331,42 @@ def test_merge_with_a_bad_target_is_a_clear_error(client, supervisor, contact):
     assert client.get(f"/contacts/{contact.pk}/merge/", {"target": contact.pk}).status_code == 400
     assert client.get(f"/contacts/{contact.pk}/merge/", {"target": "x"}).status_code == 400
     assert client.get(f"/contacts/{contact.pk}/merge/", {"target": "999999"}).status_code == 400
+
+
+def test_ticket_page_shows_a_merged_author_as_the_contact_they_became(
+        agent_client, supervisor, contact, django_assert_max_num_queries):
+    old = make_contact(name="Old Name")
+    ticket = make_ticket(requester=old, body="From before the merge")
+    for n in range(5):
+        customer_reply(ticket, contact=old, body=f"more {n}")
+    merge_contacts(source=old, target=contact, actor=supervisor.user)
+
+    # What any ticket page costs (with site settings created on first use): no read per author.
+    with django_assert_max_num_queries(23):
+        html = agent_client.get(f"/tickets/{ticket.number}/").content.decode()
+
+    author = html.split('class="message-author"', 1)[1].split("</span>", 2)[0]
+    assert "Carol Customer" in author and "merged contact" in author
+    assert Event.objects.filter(ticket=ticket, author_contact=old).count() == 6  # history unchanged
+
+
+def test_portal_shows_the_customers_own_old_messages_under_their_name(client, supervisor, contact):
+    from tests.portal.conftest import signed_in
+
+    old = make_contact(name="Old Name")
+    ticket = make_ticket(requester=old, body="From before the merge")
+    merge_contacts(source=old, target=contact, actor=supervisor.user)
+
+    html = signed_in(client, contact).get(f"/portal/tickets/{ticket.number}/").content.decode()
+
+    assert "From before the merge" in html
+    assert "Carol Customer" in html and "Old Name" not in html
+
+
+def test_ticket_moved_by_a_merge_says_why_in_words(agent_client, supervisor, contact):
+    old = make_contact()
+    ticket = make_ticket(requester=old)
+    merge_contacts(source=old, target=contact, actor=supervisor.user)
+    html = agent_client.get(f"/tickets/{ticket.number}/").content.decode()
+    assert "changed the requester" in html
+    assert "two records of this customer were merged into one" in html

@@ -281,7 +281,7 @@ def timeline(viewer: Viewer, ticket: Ticket) -> QuerySet[Event]:
             extra = extra.filter(public=True)
         events = events | extra
     return events.select_related(
-        "author_user__agent", "author_contact", "ticket"
+        "author_user__agent", "author_contact__merged_into", "ticket"
     ).prefetch_related("attachments").order_by("created_at", "id")
 
 
