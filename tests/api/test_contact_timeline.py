@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from heedful.people.merging import merge_contacts
+from heedful.tickets.contact_merge import merge_contacts
 from heedful.tickets.models import Channel, Event
 from tests.api.conftest import ApiClient, api_for, assert_error
 from tests.factories import (

@@ -13,8 +13,8 @@ from django.db import connection
 
 from heedful.mail.actions import accept_held_message, mark_spam, reject_held_message
 from heedful.mail.models import OutboundMessage
-from heedful.people.merging import merge_contacts
 from heedful.tickets.actions import update_ticket
+from heedful.tickets.contact_merge import merge_contacts
 from heedful.tickets.merging import merge_tickets, split_message
 from heedful.tickets.models import AppendOnlyError, Event, Ticket
 from tests.api.conftest import api_for

@@ -13,8 +13,8 @@ from heedful.people.actions import (
     find_contact_by_identity,
     get_or_create_contact_for_email,
 )
-from heedful.people.merging import merge_contacts
 from heedful.people.models import ContactIdentity, ContactMerge
+from heedful.tickets.contact_merge import merge_contacts
 from heedful.tickets.models import Ticket
 from tests.factories import OrganizationFactory, customer_reply, make_agent, make_contact, make_ticket
 

@@ -5,8 +5,8 @@ from typing import Any
 import pytest
 
 from heedful.core.models import AuditLogEntry
-from heedful.people.merging import merge_contacts
 from heedful.people.models import Contact, ContactIdentity, ContactMerge
+from heedful.tickets.contact_merge import merge_contacts
 from tests.admin_forms import add_inline_rows, admin_form_data
 from tests.factories import make_contact, make_ticket
 

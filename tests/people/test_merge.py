@@ -10,10 +10,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from heedful.core.errors import HeedfulError
-from heedful.people.merging import merge_contacts, plan_contact_merge
 from heedful.people.models import Contact
 from heedful.people.selectors import live_contact
 from heedful.policy import Viewer
+from heedful.tickets.contact_merge import merge_contacts, plan_contact_merge
 from heedful.tickets.models import Event, Ticket
 from heedful.tickets.selectors import contact_timeline
 from tests.factories import (

@@ -10,8 +10,8 @@ import pytest
 
 from heedful.core.models import AuditLogEntry
 from heedful.people.actions import add_identity
-from heedful.people.merging import merge_contacts
 from heedful.people.models import Contact, ContactIdentity
+from heedful.tickets.contact_merge import merge_contacts
 from heedful.tickets.models import Channel, Event, Ticket
 from tests.factories import (
     OrganizationFactory,

@@ -8,8 +8,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from heedful.mail.models import OutboundMessage
-from heedful.people.merging import merge_contacts
 from heedful.people.models import Contact, ContactIdentity
+from heedful.tickets.contact_merge import merge_contacts
 from heedful.tickets.models import Channel, Event, Ticket
 from tests.factories import CustomFieldFactory, TeamFactory, make_agent, make_contact
 

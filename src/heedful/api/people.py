@@ -49,9 +49,9 @@ from heedful.people.actions import (
     update_contact,
     update_organization,
 )
-from heedful.people.merging import merge_contacts
 from heedful.people.models import Agent, Contact, ContactIdentity, Organization, Team
 from heedful.policy import Permission, get_contact_for, require, visible_contacts
+from heedful.tickets.contact_merge import merge_contacts
 from heedful.tickets.models import Tag
 from heedful.tickets.selectors import contact_timeline
 

@@ -15,11 +15,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from heedful import policy
 from heedful.core.errors import ErrorCode, HeedfulError, Invalid, NotFound
 from heedful.people.actions import add_identity, remove_identity, update_contact
-from heedful.people.merging import merge_contacts, plan_contact_merge
 from heedful.people.models import Contact, ContactIdentity
 from heedful.people.selectors import contact_page
 from heedful.policy import PERMISSION_LABELS, Permission, get_contact_for, visible_contacts
 from heedful.tickets import selectors
+from heedful.tickets.contact_merge import merge_contacts, plan_contact_merge
 from heedful.web.common import agent_required, form_errors, viewer_of
 from heedful.web.contact_forms import ContactForm, IdentityForm, apply_error
 

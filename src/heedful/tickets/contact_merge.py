@@ -1,5 +1,8 @@
 """Contact merge: two records of one customer become one.
 
+It lives in `tickets`, not `people`, because most of what it does is to tickets (requesters,
+CCs, the events that record the move), and `people` knows no tickets (tests/test_architecture.py).
+
 Planned first (`plan_contact_merge`: what moves, what the target takes from the source; the
 agent UI shows it before anyone confirms), then done (`merge_contacts`). Identities, requested
 tickets and CCs move to the target; each moved ticket says so on its timeline. Messages keep
@@ -20,6 +23,9 @@ from heedful.core.audit import record_audit
 from heedful.core.errors import ErrorCode, HeedfulError, Invalid
 from heedful.people.models import Contact, ContactIdentity, ContactMerge, Organization
 from heedful.people.selectors import live_contact
+from heedful.tickets import notify
+from heedful.tickets.models import Channel, Event, Ticket
+from heedful.tickets.timeline import build_event
 
 MERGE_REASON = "contact merge"
 # Profile fields the target takes from the source when it has none of its own.
@@ -50,8 +56,6 @@ class ContactMergePlan:
 def plan_contact_merge(*, source: Contact, target: Contact) -> ContactMergePlan:
     """Check the merge and say what it would do, writing nothing. A target that was itself
     merged is replaced by the live contact at the end of its merges."""
-    from heedful.tickets.models import Ticket
-
     asked_for = target
     if source.merged_into_id is not None:
         raise HeedfulError(ErrorCode.CONFLICT, _("This contact was already merged."))
@@ -102,8 +106,6 @@ def merge_contacts(*, source: Contact, target: Contact, actor: Any) -> Contact:
     """Fold `source` into `target` (or into the live contact it was merged into) and answer the
     contact that remains. Checked again under the rows' locks, so that two agents merging at
     once cannot build a loop or leave tickets on a merged contact."""
-    from heedful.tickets.models import Ticket
-
     with transaction.atomic():
         ids = sorted({source.pk, live_contact(target).pk, target.pk})
         locked = {c.pk: c for c in Contact.objects.select_for_update()
@@ -130,8 +132,6 @@ def merge_contacts(*, source: Contact, target: Contact, actor: Any) -> Contact:
             details["asked_for"] = plan.asked_for.pk
         record_audit(actor=actor, action="contact.merge", target=target, details=details)
         if events:
-            from heedful.tickets import notify
-
             tickets = Ticket.objects.filter(pk__in=list(events))
             notify.tickets_changed([(ticket, events[ticket.pk]) for ticket in tickets])
     return target
@@ -148,9 +148,6 @@ def _fill_profile(plan: ContactMergePlan) -> None:
 def _move_tickets(plan: ContactMergePlan, actor: Any) -> dict[int, list[Any]]:
     """Requester and CCs move to the target, with one event per fact, in a few statements
     however many tickets there are. Answers the new events per ticket id."""
-    from heedful.tickets.models import Channel, Event, Ticket
-    from heedful.tickets.timeline import build_event
-
     source, target = plan.source, plan.target
     affected = plan.ticket_ids + plan.cc_ticket_ids
     if not affected:
