@@ -156,3 +156,14 @@ def test_contact_merge_records_are_read_only_in_the_admin(admin_client, supervis
 
 def test_api_tokens_are_not_added_in_the_admin(admin_client):
     assert admin_client.get("/admin/people/apitoken/add/").status_code == 403
+
+
+
+def test_the_admin_cannot_fake_a_merge_by_setting_merged_into(admin_client):
+    contact, other = make_contact(), make_contact()
+    url = f"/admin/people/contact/{contact.pk}/change/"
+    data = admin_form_data(admin_client.get(url))
+    data["merged_into"] = other.pk
+    assert admin_client.post(url, data).status_code == 302
+    contact.refresh_from_db()
+    assert contact.merged_into_id is None

@@ -95,7 +95,9 @@ class ContactAdmin(AuditedAdmin):
     search_fields = ["name", "identities__normalized"]
     inlines = [IdentityInline]
     exclude = ["password"]
-    raw_id_fields = ["organization", "merged_into"]
+    raw_id_fields = ["organization"]
+    # A merge moves tickets and writes their events: only the merge action may set it.
+    readonly_fields = ["merged_into"]
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         if formset.model is not ContactIdentity:
