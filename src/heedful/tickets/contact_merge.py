@@ -120,7 +120,7 @@ def merge_contacts(*, source: Contact, target: Contact, actor: Any) -> Contact:
         source, target = plan.source, plan.target
         ContactIdentity.objects.filter(contact=source).update(contact=target)
         _fill_profile(plan)
-        events = _move_tickets(plan, actor)
+        tickets, events = _move_tickets(plan, actor)
         # Keep chains one step long: whoever was merged into the source now points at the target.
         Contact.objects.filter(merged_into=source).update(merged_into=target)
         source.merged_into = target
@@ -133,8 +133,7 @@ def merge_contacts(*, source: Contact, target: Contact, actor: Any) -> Contact:
             details["asked_for"] = plan.asked_for.pk
         record_audit(actor=actor, action="contact.merge", target=target, details=details)
         if events:
-            tickets = Ticket.objects.filter(pk__in=list(events))
-            notify.tickets_changed([(ticket, events[ticket.pk]) for ticket in tickets])
+            notify.tickets_changed([(tickets[pk], batch) for pk, batch in events.items()])
     return target
 
 
@@ -146,23 +145,21 @@ def _fill_profile(plan: ContactMergePlan) -> None:
     target.save()
 
 
-def _move_tickets(plan: ContactMergePlan, actor: Any) -> dict[int, list[Any]]:
+def _move_tickets(plan: ContactMergePlan, actor: Any) -> tuple[dict[int, Ticket], dict[int, list[Event]]]:
     """Requester and CCs move to the target, with one event per fact, in a few statements
-    however many tickets there are. Answers the new events per ticket id."""
+    however many tickets there are. Answers the tickets (as they are now) and their new events,
+    by ticket id."""
     source, target = plan.source, plan.target
     affected = plan.ticket_ids + plan.cc_ticket_ids
     if not affected:
-        return {}
+        return {}, {}
     Participant = Ticket.participants.through
     before: dict[int, set[int]] = {pk: set() for pk in affected}
     for ticket_id, contact_id in (Participant.objects.filter(ticket_id__in=affected)
                                   .values_list("ticket_id", "contact_id")):
         before[ticket_id].add(contact_id)
-    requester_of: dict[int, int] = {}
-    organization_of: dict[int, int | None] = {}
-    for pk, requester_id, organization_id in (Ticket.objects.filter(pk__in=affected)
-                                              .values_list("id", "requester_id", "organization_id")):
-        requester_of[pk], organization_of[pk] = requester_id, organization_id
+    tickets = {ticket.pk: ticket for ticket in Ticket.objects.filter(pk__in=affected)}
+    organization_of = {pk: ticket.organization_id for pk, ticket in tickets.items()}
     moved = set(plan.ticket_ids)
     after: dict[int, set[int]] = {}
     for pk in affected:
@@ -170,28 +167,29 @@ def _move_tickets(plan: ContactMergePlan, actor: Any) -> dict[int, list[Any]]:
         if source.pk in before[pk]:
             people.add(target.pk)
         # Nobody is copied on their own ticket.
-        people.discard(target.pk if pk in moved else requester_of[pk])
+        people.discard(target.pk if pk in moved else tickets[pk].requester_id)
         after[pk] = people
 
     Ticket.objects.filter(pk__in=plan.ticket_ids).update(
         requester=target, organization=plan.organization)
+    for pk in plan.ticket_ids:
+        tickets[pk].requester, tickets[pk].organization = target, plan.organization
     Participant.objects.filter(ticket_id__in=affected, contact_id__in=[source.pk, target.pk]).delete()
     Participant.objects.bulk_create(
         Participant(ticket_id=pk, contact_id=target.pk) for pk in affected if target.pk in after[pk])
 
     events: dict[int, list[Event]] = {}
-    stub = {pk: Ticket(pk=pk) for pk in affected}
     new_organization = plan.organization.pk if plan.organization else None
     for pk in plan.ticket_ids:
         events.setdefault(pk, []).append(build_event(
-            ticket=stub[pk], kind=Event.Kind.REQUESTER, author_user=actor, channel=Channel.AGENT,
+            ticket=tickets[pk], kind=Event.Kind.REQUESTER, author_user=actor, channel=Channel.AGENT,
             data={"from": source.pk, "to": target.pk, "reason": MERGE_REASON,
                   "from_organization": organization_of[pk], "to_organization": new_organization}))
     for pk in affected:
         if before[pk] != after[pk]:
             events.setdefault(pk, []).append(build_event(
-                ticket=stub[pk], kind=Event.Kind.PARTICIPANTS, author_user=actor,
+                ticket=tickets[pk], kind=Event.Kind.PARTICIPANTS, author_user=actor,
                 channel=Channel.AGENT,
                 data={"from": sorted(before[pk]), "to": sorted(after[pk]), "reason": MERGE_REASON}))
     Event.objects.bulk_create([event for batch in events.values() for event in batch])
-    return events
+    return tickets, events
