@@ -34,7 +34,7 @@ class EventKind:
 
     name: str
     label: str | Promise
-    template: str = "web/events/change.html"
+    template: str = "web/events/unknown.html"
     portal_template: str | None = None
     message: bool = False
     data: Mapping[str, str] = field(default_factory=dict)
