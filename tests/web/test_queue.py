@@ -161,3 +161,41 @@ def test_a_refused_bulk_change_keeps_the_selection_and_the_chosen_changes(agent_
         assert chosen in html, chosen
     held.refresh_from_db()
     assert held.assignee_id == owner.user_id and held.priority == "normal"
+
+
+# "²" and "٣" pass str.isdigit() but int() refuses them; a 23-digit id overflows the column.
+NOT_AN_ID = ["²", "٣", "9" * 23]
+
+
+@pytest.mark.parametrize("value", NOT_AN_ID)
+def test_bulk_change_with_a_ticket_id_that_is_no_number_is_a_400(agent_client, ticket, value):
+    response = agent_client.post("/bulk/", {"tickets": [value, str(ticket.pk)], "priority": "high",
+                                            "return_query": "queue=all"})
+    assert response.status_code == 302
+    assert Ticket.objects.get(pk=ticket.pk).priority == "high"
+    response = agent_client.post("/bulk/", {"tickets": [value], "priority": "high",
+                                            "return_query": "queue=all"})
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("field", ["assignee", "team"])
+@pytest.mark.parametrize("value", NOT_AN_ID)
+def test_bulk_change_to_an_owner_that_is_no_number_is_a_400(agent_client, ticket, field, value):
+    response = agent_client.post("/bulk/", {"tickets": [str(ticket.pk)], field: value,
+                                            "transfer_reason": "Billing", "return_query": "queue=all"})
+    assert response.status_code == 400
+    assert Event.objects.filter(ticket=ticket).count() == 1
+
+
+@pytest.mark.parametrize("value", NOT_AN_ID)
+def test_saved_queue_whose_id_is_no_number_is_a_400(agent_client, value):
+    assert agent_client.get("/", {"queue": f"saved:{value}"}).status_code == 400
+
+
+@pytest.mark.parametrize("value", NOT_AN_ID)
+def test_saving_a_filter_from_a_saved_queue_whose_id_is_no_number_saves_the_page_filters(
+        agent_client, agent, value):
+    response = agent_client.post("/saved-filters/", {
+        "name": "Urgent", "return_query": f"queue=saved:{value}&priority=urgent"})
+    assert response.status_code == 302
+    assert SavedFilter.objects.get(owner=agent.user).params == {"priority": "urgent"}

@@ -69,8 +69,9 @@ def params_for_queue(viewer: Viewer, queue: str, params: dict[str, Any]) -> dict
     saved filter being refined) meant is written out, the page's own filters win."""
     agent = require_agent(viewer)
     base: dict[str, Any] = {}
-    if queue.startswith("saved:") and queue[6:].isdigit():
-        refined = visible_saved_filters(viewer).filter(pk=int(queue[6:])).first()
+    saved_id = queue[6:] if queue.startswith("saved:") else ""
+    if saved_id.isascii() and saved_id.isdigit() and len(saved_id) <= 18:
+        refined = visible_saved_filters(viewer).filter(pk=int(saved_id)).first()
         base = dict(refined.params) if refined is not None else {}
     if queue in {"mine", "unassigned"}:
         base["assignee"] = str(agent.user_id) if queue == "mine" else "none"

@@ -167,9 +167,11 @@ def queue_base(viewer: Viewer, queue: str, *, include_spam: bool = False) -> Que
         return tickets.filter(assignee__isnull=True, status__in=open_statuses)
     if queue == "my_teams" and agent is not None:
         return tickets.filter(team__in=agent.teams.all(), status__in=open_statuses)
-    if queue.startswith("saved:") and queue[6:].isdigit() and agent is not None:
+    saved_id = queue[6:] if queue.startswith("saved:") else ""
+    # ASCII digits that fit the column: str.isdigit() alone takes "²", which int() refuses.
+    if saved_id.isascii() and saved_id.isdigit() and len(saved_id) <= 18 and agent is not None:
         saved = SavedFilter.objects.filter(
-            Q(owner=agent.user) | Q(shared=True), pk=int(queue[6:])).first()
+            Q(owner=agent.user) | Q(shared=True), pk=int(saved_id)).first()
         if saved is None:
             raise Invalid(_("No such saved filter."), fields={"queue": [_("Unknown queue.")]})
         return apply_filters(tickets, {k: v for k, v in saved.params.items() if k != "sort"})

@@ -32,8 +32,15 @@ def filters_from(query: QueryDict, viewer: Viewer) -> dict[str, str]:
     return result
 
 
+def is_id(value: str) -> bool:
+    """Whether a posted value can be a row id: ASCII digits that fit a 64-bit column (str.isdigit
+    alone takes "²", which int() refuses, and any length, which the database refuses)."""
+    return value.isascii() and value.isdigit() and len(value) <= 18
+
+
 def _int(value: str, field: str) -> int:
-    if not value.strip().isdigit():
+    value = value.strip()
+    if not is_id(value):
         raise Invalid(_("Choose from the list."), fields={field: [_("Choose from the list.")]})
     return int(value)
 
@@ -109,7 +116,7 @@ def bulk_changes(post: QueryDict, viewer: Viewer) -> dict[str, Any]:
 
 
 def selected_ids(post: QueryDict) -> list[int]:
-    ids = [int(v) for v in post.getlist("tickets") if v.isdigit()]
+    ids = [int(v) for v in post.getlist("tickets") if is_id(v)]
     if not ids:
         raise Invalid(_("Select at least one ticket."),
                       fields={"tickets": [_("Select at least one ticket.")]})

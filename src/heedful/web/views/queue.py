@@ -116,7 +116,7 @@ BULK_FIELDS = ("status", "priority", "assignee", "team", "add_tag", "transfer_re
 def bulk_values(post: QueryDict | None) -> dict[str, Any]:
     """The bulk bar's choices and the checked tickets, empty on a fresh page."""
     values: dict[str, Any] = {name: (post.get(name, "") if post else "") for name in BULK_FIELDS}
-    values["selected"] = {int(v) for v in post.getlist("tickets") if v.isdigit()} if post else set()
+    values["selected"] = {int(v) for v in post.getlist("tickets") if forms.is_id(v)} if post else set()
     return values
 
 
