@@ -87,3 +87,22 @@ def test_a_form_posted_with_broken_rendered_values_is_a_400(agent_client, ticket
                                  {"rendered": "{not json", "priority": "high"})
     assert response.status_code == 400
     assert "This form is out of date" in response.content.decode()
+
+
+@pytest.mark.parametrize("rendered", [
+    '{"tags": 5}', '{"tags": [1, "vip"]}', '{"tags": ["vip", null]}', '{"priority": "normal"}',
+    '{"tags": [], "status": "new", "priority": ["normal"], "assignee": null, "team": null}',
+    '{"tags": [], "status": "new", "priority": "normal", "assignee": "7", "team": null}',
+    '{"tags": [], "status": "new", "priority": "normal", "assignee": null, "team": null, '
+    '"custom_fields": {"plan": {"a": 1}}}',
+])
+def test_a_form_posted_with_rendered_values_of_the_wrong_shape_is_a_400(agent_client, ticket,
+                                                                        rendered):
+    CustomFieldFactory(key="plan", type=CustomFieldDefinition.Type.MULTI_CHOICE,
+                       choices=["basic", "pro"])
+    response = agent_client.post(f"/tickets/{ticket.number}/update/", {
+        "rendered": rendered, "tags": "refund", "priority": "high", "status": "pending",
+        "assignee": "none", "team": "none", "custom_fields_present": "1", "cf_plan": "pro"})
+    assert response.status_code == 400
+    assert "This form is out of date" in response.content.decode()
+    assert ticket.events.count() == 1

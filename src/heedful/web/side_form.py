@@ -76,9 +76,30 @@ def _state_of(post: QueryDict) -> dict[str, Any] | None:
         state = json.loads(raw)
     except ValueError:
         state = None
-    if not isinstance(state, dict) or not isinstance(state.get("custom_fields", {}), dict):
+    if not _has_rendered_shape(state):
         raise Invalid(_("This form is out of date. Reload the page and make your changes again."))
     return state
+
+
+def _scalar(value: Any) -> bool:
+    return value is None or isinstance(value, (str, int, float))
+
+
+def _has_rendered_shape(state: Any) -> bool:
+    """Whether the posted values are shaped as rendered_state writes them: the comparisons and
+    the action sort and iterate them, so a hand-made value must not reach them."""
+    if not isinstance(state, dict) or any(name not in state for name in FIELDS):
+        return False
+    tags, fields = state["tags"], state.get("custom_fields", {})
+    return (
+        isinstance(tags, list) and all(isinstance(tag, str) for tag in tags)
+        and all(isinstance(state[name], str) for name in ("status", "priority"))
+        and all(state[name] is None or (isinstance(state[name], int) and not isinstance(state[name], bool))
+                for name in ("assignee", "team"))
+        and isinstance(fields, dict)
+        and all(_scalar(value) or (isinstance(value, list) and all(_scalar(v) for v in value))
+                for value in fields.values())
+    )
 
 
 def changed_fields(post: QueryDict, state: dict[str, Any],
