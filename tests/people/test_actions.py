@@ -98,3 +98,65 @@ def test_ticket_opened_for_merged_contact_goes_to_the_survivor():
     merge_contacts(source=source, target=target, actor=None)
     source.refresh_from_db()
     assert make_ticket(requester=source).requester == target
+
+
+# --------------------------------------------------------------- two role changes at once
+def _someone_waits_for_a_lock() -> bool:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity "
+                       "WHERE datname = current_database() AND wait_event_type = 'Lock'")
+        return bool(cursor.fetchone()[0])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_admins_demoting_each_other_at_once_leave_one_admin():
+    import threading
+
+    from django.db import connection, transaction
+
+    from heedful.people.actions import change_agent_role
+    from heedful.people.models import Agent
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite write transactions run one at a time: a check inside one cannot be raced")
+    ada, bea = make_agent(role=Agent.Role.ADMIN), make_agent(role=Agent.Role.ADMIN)
+    demoted, release = threading.Event(), threading.Event()
+    outcome: dict[str, str] = {}
+
+    def ada_demotes_bea() -> None:
+        try:
+            with transaction.atomic():  # Bea's demotion stays uncommitted until released
+                change_agent_role(agent=bea, role=Agent.Role.AGENT, actor=ada.user)
+                demoted.set()
+                release.wait(timeout=30)
+            outcome["ada"] = "done"
+        finally:
+            demoted.set()
+            connection.close()
+
+    def bea_demotes_ada() -> None:
+        try:
+            change_agent_role(agent=Agent.objects.get(pk=ada.pk), role=Agent.Role.AGENT,
+                              actor=bea.user)
+            outcome["bea"] = "done"
+        except HeedfulError as refused:
+            outcome["bea"] = refused.code
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=ada_demotes_bea)
+    first.start()
+    assert demoted.wait(timeout=30)
+    second = threading.Thread(target=bea_demotes_ada)
+    second.start()
+    for _attempt in range(100):  # Bea's change must wait for Ada's, not read around it
+        if _someone_waits_for_a_lock() or not second.is_alive():
+            break
+        threading.Event().wait(0.05)
+    release.set()
+    first.join(timeout=30)
+    second.join(timeout=30)
+    assert outcome == {"ada": "done", "bea": ErrorCode.CONFLICT}
+    assert Agent.objects.filter(role=Agent.Role.ADMIN, is_active=True).count() == 1

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from heedful.core.audit import record_audit
 from heedful.core.changes import apply_changes, refuse_unknown
 from heedful.core.errors import ErrorCode, HeedfulError, Invalid
+from heedful.core.locks import hold_until_commit
 from heedful.people.identities import normalize_identity
 from heedful.people.models import Agent, Contact, ContactIdentity, Organization, Team
 
@@ -515,15 +516,19 @@ def change_agent_role(*, agent: Agent, role: str, actor: Any) -> Agent:
     that somebody can still manage agents."""
     if role not in Agent.Role.values:
         raise Invalid(_("Unknown role."), fields={"role": [_("Use admin, supervisor or agent.")]})
-    if agent.role == role:
-        return agent
-    if agent.role == Agent.Role.ADMIN and not (
-        Agent.objects.filter(role=Agent.Role.ADMIN, is_active=True).exclude(pk=agent.pk).exists()
-    ):
-        raise HeedfulError(ErrorCode.CONFLICT, _("The help desk needs an active admin."),
-                           fields={"role": [_("Make another agent admin before changing this role.")]})
-    before = agent.role
     with transaction.atomic():
+        # One role change at a time, checked on what is committed: two admins demoting each
+        # other at once would otherwise both see the other still admin and leave none.
+        hold_until_commit("people.agent_role")
+        before = Agent.objects.values_list("role", flat=True).get(pk=agent.pk)
+        if before == role:
+            agent.role = role
+            return agent
+        if before == Agent.Role.ADMIN and not (
+            Agent.objects.filter(role=Agent.Role.ADMIN, is_active=True).exclude(pk=agent.pk).exists()
+        ):
+            raise HeedfulError(ErrorCode.CONFLICT, _("The help desk needs an active admin."),
+                               fields={"role": [_("Make another agent admin before changing this role.")]})
         agent.role = role
         agent.save(update_fields=["role"])
         user = agent.user
