@@ -90,3 +90,62 @@ def test_priority_rank_follows_priority(ticket, agent):
     update_ticket(ticket=ticket, actor=agent.user, changes={"priority": "urgent"})
     ticket.refresh_from_db()
     assert ticket.priority_rank == Ticket.PRIORITY_RANK["urgent"] == 4
+
+
+# ------------------------------------------------- a ticket opened while its customer is merged
+def _someone_waits_for_a_lock() -> bool:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity "
+                       "WHERE datname = current_database() AND wait_event_type = 'Lock'")
+        return bool(cursor.fetchone()[0])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ticket_opened_while_its_customer_is_being_merged_lands_on_the_live_contact(supervisor):
+    import threading
+
+    from django.db import connection, transaction
+
+    from heedful.tickets.contact_merge import merge_contacts
+    from tests.factories import make_contact
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite write transactions run one at a time: the two cannot overlap")
+    duplicate, keeper = make_contact(), make_contact()
+    merging, release = threading.Event(), threading.Event()
+    opened: list[Ticket] = []
+
+    def merge_held_open() -> None:
+        try:
+            with transaction.atomic():  # the merge stays uncommitted until released
+                merge_contacts(source=duplicate, target=keeper, actor=supervisor.user)
+                merging.set()
+                release.wait(timeout=30)
+        finally:
+            merging.set()
+            connection.close()
+
+    def mail_from_the_duplicate() -> None:
+        try:
+            opened.append(make_ticket(requester=duplicate, subject="Written meanwhile"))
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=merge_held_open)
+    first.start()
+    assert merging.wait(timeout=30)
+    second = threading.Thread(target=mail_from_the_duplicate)
+    second.start()
+    waited = False
+    for _attempt in range(100):
+        waited = _someone_waits_for_a_lock()
+        if waited or not second.is_alive():
+            break
+        threading.Event().wait(0.05)
+    release.set()
+    first.join(timeout=30)
+    second.join(timeout=30)
+    assert waited, "the new ticket did not wait for the merge"
+    assert Ticket.objects.get(subject="Written meanwhile").requester_id == keeper.pk

@@ -119,9 +119,8 @@ def open_tickets(requests: list[TicketRequest]) -> list[Event]:
     checked = [_checked(request, definitions) for request in requests]
     if not requests:
         return []
-    # A merged contact's tickets go to the live contact at the end of its merges.
-    requesters = live_contacts([r.requester for r in requests])
     with transaction.atomic():
+        requesters = _live_requesters([r.requester for r in requests])
         numbers = sequences.reserve("ticket", len(requests))
         tickets = []
         for request, requester, number, (subject, fields, _tags) in zip(
@@ -174,6 +173,26 @@ def open_tickets(requests: list[TicketRequest]) -> list[Event]:
         notify.tickets_changed([(ticket, [event]) for ticket, event in zip(tickets, events, strict=True)],
                                created=True)
     return events
+
+
+def _live_requesters(contacts: list[Contact]) -> list[Contact]:
+    """A merged contact's tickets go to the live contact at the end of its merges. The contacts
+    the tickets will name are locked and read again, so that a merge of one of them cannot
+    commit in between and leave the new ticket on a merged contact (the merge locks its source
+    the same way and, once this commits, moves the ticket with the others)."""
+    current = live_contacts(contacts)
+    for _step in range(5):
+        wanted = {contact.pk for contact in current}
+        # of=self: PostgreSQL locks no row of the (nullable) organization join.
+        locked = {c.pk: c for c in Contact.objects.select_for_update(of=("self",))
+                  .select_related("organization").filter(pk__in=wanted).order_by("pk")}
+        if len(locked) < len(wanted):
+            raise HeedfulError(ErrorCode.CONFLICT, _("The customer is gone; choose them again."))
+        fresh = [locked[contact.pk] for contact in current]
+        if all(contact.merged_into_id is None for contact in fresh):
+            return fresh
+        current = live_contacts(fresh)  # merged a moment ago: follow to the contact it became
+    raise HeedfulError(ErrorCode.CONFLICT, _("The customer was merged again meanwhile; try again."))
 
 
 def _first_kind(request: TicketRequest) -> str:
