@@ -13,6 +13,7 @@ from heedful.mail.models import OutboundMessage
 from heedful.people.actions import IdentityInput, create_contact
 from heedful.people.models import ContactIdentity
 from heedful.tickets import delivery
+from heedful.tickets.actions import update_ticket
 from heedful.tickets.models import Channel, Event, Ticket
 from tests.api.conftest import ApiClient, api_for, assert_error
 from tests.factories import agent_reply, customer_reply, make_contact, make_ticket
@@ -88,6 +89,17 @@ def test_reply_by_email_to_a_customer_without_an_email_identity_is_refused(agent
     error = assert_error(response, 400, "invalid", "channel")
     assert "e-mail" in error["message"]
     assert not ticket.events.filter(kind=Event.Kind.MESSAGE_OUT).exists()
+
+
+def test_reply_by_email_reaching_only_a_copied_colleague_is_refused(agent_api: ApiClient):
+    caller = create_contact(name="Phone only",
+                            identities=[IdentityInput(ContactIdentity.Kind.PHONE, "+4930123457")])
+    ticket = phone_ticket(caller)
+    colleague = make_contact(email="boss@example.org")
+    update_ticket(ticket=ticket, actor=None, changes={"participants": [colleague]})
+    response = agent_api.post(f"/tickets/{ticket.pk}/events", {"body": "Hello", "channel": "email"})
+    assert_error(response, 400, "invalid", "channel")
+    assert not OutboundMessage.objects.exists()
 
 
 def test_reply_on_a_channel_with_no_backend_is_refused(agent_api: ApiClient):

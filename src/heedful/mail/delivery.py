@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
+from heedful.mail.addresses import is_own_address, own_addresses
 from heedful.mail.models import Mailbox, OutboundMessage
 from heedful.mail.outbound import mailbox_for_ticket, new_message_id, recipients_for_many, schedule_sending
+from heedful.people.models import ContactIdentity
 from heedful.tickets.delivery import DeliveryBackend
 from heedful.tickets.models import Channel, Event, Ticket
 
@@ -18,7 +20,16 @@ class MailDelivery(DeliveryBackend):
     answers = frozenset({Channel.EMAIL, Channel.PORTAL, Channel.API})
 
     def reachable(self, tickets: list[Ticket]) -> dict[int, bool]:
-        return {ticket_id: bool(to) for ticket_id, to in recipients_for_many(tickets).items()}
+        # The customer is the requester: a reply that would reach only someone copied is not
+        # an answer to them, so it is refused rather than sent to the CCs alone.
+        own = own_addresses()
+        usable: set[int] = set()
+        for contact_id, normalized in ContactIdentity.objects.filter(
+                contact_id__in={t.requester_id for t in tickets}, kind=ContactIdentity.Kind.EMAIL,
+        ).values_list("contact_id", "normalized"):
+            if not normalized.endswith("@invalid.example") and not is_own_address(normalized, own):
+                usable.add(contact_id)
+        return {ticket.pk: ticket.requester_id in usable for ticket in tickets}
 
     def prepare(self, events: list[Event]) -> None:
         # The Message-ID is on the event from its first write, so webhooks and the API carry it
