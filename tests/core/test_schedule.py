@@ -21,6 +21,7 @@ from django_tasks_db.models import DBTaskResult
 from heedful.core import schedule
 from heedful.core.models import PeriodicJob
 from heedful.core.schedule import Ticker, register_periodic, run_due, schedule_overview
+from tests.concurrency import wait_until_blocked
 
 pytestmark = pytest.mark.django_db
 
@@ -197,11 +198,6 @@ def test_four_workers_ticking_at_the_same_moment_start_one_run():
     assert len(runs()) == 1
 
 
-def _someone_waits_for_a_lock() -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_stat_activity "
-                       "WHERE datname = current_database() AND wait_event_type = 'Lock'")
-        return bool(cursor.fetchone()[0])
 
 
 @pytest.mark.django_db(transaction=True)
@@ -236,12 +232,7 @@ def test_a_worker_that_reads_the_period_as_free_while_another_claims_it_starts_n
     assert claimed.wait(timeout=30)
     second = threading.Thread(target=second_worker)
     second.start()
-    waited = False
-    for _attempt in range(300):
-        waited = _someone_waits_for_a_lock()
-        if waited:
-            break
-        threading.Event().wait(0.05)
+    waited = wait_until_blocked()
     release.set()
     first.join(timeout=30)
     second.join(timeout=30)

@@ -16,6 +16,7 @@ from heedful.people.actions import (
 from heedful.people.models import ContactIdentity, ContactMerge
 from heedful.tickets.contact_merge import merge_contacts
 from heedful.tickets.models import Ticket
+from tests.concurrency import wait_until_blocked
 from tests.factories import OrganizationFactory, customer_reply, make_agent, make_contact, make_ticket
 
 pytestmark = pytest.mark.django_db
@@ -101,13 +102,6 @@ def test_ticket_opened_for_merged_contact_goes_to_the_survivor():
 
 
 # --------------------------------------------------------------- two role changes at once
-def _someone_waits_for_a_lock() -> bool:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_stat_activity "
-                       "WHERE datname = current_database() AND wait_event_type = 'Lock'")
-        return bool(cursor.fetchone()[0])
 
 
 @pytest.mark.django_db(transaction=True)
@@ -151,10 +145,7 @@ def test_two_admins_demoting_each_other_at_once_leave_one_admin():
     assert demoted.wait(timeout=30)
     second = threading.Thread(target=bea_demotes_ada)
     second.start()
-    for _attempt in range(100):  # Bea's change must wait for Ada's, not read around it
-        if _someone_waits_for_a_lock() or not second.is_alive():
-            break
-        threading.Event().wait(0.05)
+    wait_until_blocked(second, attempts=100)  # Bea's change must wait for Ada's, not read around it
     release.set()
     first.join(timeout=30)
     second.join(timeout=30)

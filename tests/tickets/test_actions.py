@@ -5,6 +5,7 @@ import pytest
 from heedful.core.errors import ErrorCode, HeedfulError
 from heedful.tickets.actions import reply_to_ticket, update_ticket
 from heedful.tickets.models import Event, Ticket
+from tests.concurrency import wait_until_blocked
 from tests.factories import agent_reply, customer_reply, make_agent, make_ticket, upload
 
 pytestmark = pytest.mark.django_db
@@ -93,13 +94,6 @@ def test_priority_rank_follows_priority(ticket, agent):
 
 
 # ------------------------------------------------- a ticket opened while its customer is merged
-def _someone_waits_for_a_lock() -> bool:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_stat_activity "
-                       "WHERE datname = current_database() AND wait_event_type = 'Lock'")
-        return bool(cursor.fetchone()[0])
 
 
 @pytest.mark.django_db(transaction=True)
@@ -138,12 +132,7 @@ def test_ticket_opened_while_its_customer_is_being_merged_lands_on_the_live_cont
     assert merging.wait(timeout=30)
     second = threading.Thread(target=mail_from_the_duplicate)
     second.start()
-    waited = False
-    for _attempt in range(100):
-        waited = _someone_waits_for_a_lock()
-        if waited or not second.is_alive():
-            break
-        threading.Event().wait(0.05)
+    waited = wait_until_blocked(second, attempts=100)
     release.set()
     first.join(timeout=30)
     second.join(timeout=30)
