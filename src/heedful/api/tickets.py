@@ -195,17 +195,15 @@ def list_events(request: HttpRequest, page: Query[EventQuery], id: int = PathId)
 
 def _undelivered(replies: list[Event]) -> dict[int, tuple[str, ...]]:
     """Flags for replies that later events say did not arrive (the reply's row never changes)."""
+    from heedful.mail.actions import undelivered
     from heedful.mail.kinds import DELIVERY_FAILED
 
     if not replies:
         return {}
-    found: dict[int, tuple[str, ...]] = {}
-    ids = {e.pk for e in replies}
-    for data in Event.objects.filter(ticket_id__in={e.ticket_id for e in replies},
-                                     kind=DELIVERY_FAILED).values_list("data", flat=True):
-        if data.get("event") in ids:
-            found[data["event"]] = ("bounce",) if data.get("state") == "bounced" else ("delivery_failed",)
-    return found
+    states = undelivered(Event.objects.filter(ticket_id__in={e.ticket_id for e in replies},
+                                              kind=DELIVERY_FAILED).only("kind", "data"))
+    return {e.pk: ("bounce",) if states[e.pk] == "bounced" else ("delivery_failed",)
+            for e in replies if e.pk in states}
 
 
 @router.post("/tickets/{id}/events", response={201: EventOut, codes_4xx: ErrorOut})

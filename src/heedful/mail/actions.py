@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
@@ -11,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from heedful.core.errors import Invalid
 from heedful.mail import spam as spam_filter
-from heedful.mail.kinds import ACCEPTED, HELD_REVIEW, REJECTED, SPAM_VERDICT
+from heedful.mail.kinds import ACCEPTED, DELIVERY_FAILED, HELD_REVIEW, REJECTED, SPAM_VERDICT
 from heedful.mail.parsing import ParsedMessage
 from heedful.tickets import notify
 from heedful.tickets.actions import reply_to_ticket
@@ -26,6 +27,12 @@ def held_decisions(events: list[Event]) -> dict[int, str]:
     """Per held event id: the decision an agent recorded on it (accepted / rejected), read from
     the review events among `events` (a timeline already loaded)."""
     return {int(e.data["event"]): str(e.data["decision"]) for e in events if e.kind == HELD_REVIEW}
+
+
+def undelivered(events: Iterable[Event]) -> dict[int, str]:
+    """Per reply id: how its delivery ended when it did not arrive (failed / bounced), read from
+    the delivery_failed events among `events`."""
+    return {int(e.data["event"]): str(e.data.get("state", "")) for e in events if e.kind == DELIVERY_FAILED}
 
 
 def _check_still_held(event: Event) -> None:

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from heedful.mail.addresses import is_own_address, own_addresses
 from heedful.mail.models import Mailbox, OutboundMessage
-from heedful.mail.outbound import mailbox_for_ticket, new_message_id, recipients_for_many, schedule_sending
-from heedful.people.models import ContactIdentity
+from heedful.mail.outbound import (
+    mail_addresses,
+    mailbox_for_ticket,
+    new_message_id,
+    recipients_for_many,
+    schedule_sending,
+)
 from heedful.tickets.delivery import DeliveryBackend
 from heedful.tickets.models import Channel, Event, Ticket
 
@@ -22,14 +26,8 @@ class MailDelivery(DeliveryBackend):
     def reachable(self, tickets: list[Ticket]) -> dict[int, bool]:
         # The customer is the requester: a reply that would reach only someone copied is not
         # an answer to them, so it is refused rather than sent to the CCs alone.
-        own = own_addresses()
-        usable: set[int] = set()
-        for contact_id, normalized in ContactIdentity.objects.filter(
-                contact_id__in={t.requester_id for t in tickets}, kind=ContactIdentity.Kind.EMAIL,
-        ).values_list("contact_id", "normalized"):
-            if not normalized.endswith("@invalid.example") and not is_own_address(normalized, own):
-                usable.add(contact_id)
-        return {ticket.pk: ticket.requester_id in usable for ticket in tickets}
+        addresses = mail_addresses({ticket.requester_id for ticket in tickets})
+        return {ticket.pk: ticket.requester_id in addresses for ticket in tickets}
 
     def prepare(self, events: list[Event]) -> None:
         # The Message-ID is on the event from its first write, so webhooks and the API carry it
@@ -46,8 +44,15 @@ class MailDelivery(DeliveryBackend):
         recipients = recipients_for_many(list({e.ticket_id: e.ticket for e in events}.values()))
         created = OutboundMessage.objects.bulk_create(
             OutboundMessage(event=event, message_id=event.message_id, recipients=recipients[event.ticket_id],
-                            mailbox=getattr(event, "_mailbox", None) or mailbox_for_ticket(event.ticket))
+                            mailbox=self._mailbox(event))
             for event in events if recipients[event.ticket_id]
         )
         if created:
             schedule_sending()
+
+    @staticmethod
+    def _mailbox(event: Event) -> Mailbox | None:
+        """The mailbox prepare() chose (None is a choice: the default sender)."""
+        if hasattr(event, "_mailbox"):
+            return event._mailbox
+        return mailbox_for_ticket(event.ticket)

@@ -66,24 +66,23 @@ def recipients_for_many(tickets: list[Ticket], *, own: set[str] | None = None) -
     for ticket_id, contact_id in rows.values_list("ticket_id", "contact_id"):
         participants[ticket_id].append(contact_id)
     order = {t.pk: [t.requester_id, *participants[t.pk]] for t in tickets}
+    addresses = mail_addresses({c for ids in order.values() for c in ids}, own=own)
+    return {ticket_id: list(dict.fromkeys(addresses[c] for c in contact_ids if c in addresses))
+            for ticket_id, contact_ids in order.items()}
+
+
+def mail_addresses(contact_ids: set[int], *, own: set[str] | None = None) -> dict[int, str]:
+    """The address we write to, per contact that has one: its oldest e-mail identity, unless
+    that is a placeholder or one of our own addresses. One query for everyone."""
     first_email: dict[int, ContactIdentity] = {}
-    # One query for everyone's addresses; each contact's oldest e-mail identity is its address.
     for identity in ContactIdentity.objects.filter(
-        contact_id__in={c for ids in order.values() for c in ids}, kind=ContactIdentity.Kind.EMAIL
+        contact_id__in=contact_ids, kind=ContactIdentity.Kind.EMAIL,
     ).order_by("id"):
         first_email.setdefault(identity.contact_id, identity)
     own = own_addresses() if own is None else own
-    result = {}
-    for ticket_id, contact_ids in order.items():
-        emails = []
-        for contact_id in contact_ids:
-            found = first_email.get(contact_id)
-            if found is None or found.normalized.endswith("@invalid.example"):
-                continue
-            if not is_own_address(found.normalized, own):
-                emails.append(found.value)
-        result[ticket_id] = list(dict.fromkeys(emails))
-    return result
+    return {contact_id: identity.value for contact_id, identity in first_email.items()
+            if not identity.normalized.endswith("@invalid.example")
+            and not is_own_address(identity.normalized, own)}
 
 
 def language_for(contact: Contact | None, ticket: Ticket) -> str:

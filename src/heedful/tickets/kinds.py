@@ -51,19 +51,17 @@ class EventKind:
         if unknown:
             raise Invalid(f"Event kind {self.name!r} does not take {', '.join(unknown)}.")
         for key, spec in self.data.items():
-            optional = spec.endswith("?")
+            kind_of_value = spec.rstrip("?")
             value = data.get(key)
             if value is None:
-                if not optional and key not in data:
+                if not spec.endswith("?"):
                     raise Invalid(f"Event kind {self.name!r} needs {key!r}.")
-                if value is None and not optional:
-                    raise Invalid(f"Event kind {self.name!r} needs a value for {key!r}.")
                 continue
-            types = JSON_TYPES[spec.rstrip("?")]
-            if isinstance(value, bool) and bool not in types and types != (object,):
-                raise Invalid(f"{key!r} of {self.name!r} must be {spec.rstrip('?')}.")
-            if not isinstance(value, types):
-                raise Invalid(f"{key!r} of {self.name!r} must be {spec.rstrip('?')}.")
+            types = JSON_TYPES[kind_of_value]
+            # bool is an int to isinstance(); a flag is not a number.
+            if not isinstance(value, types) or (isinstance(value, bool) and bool not in types
+                                                and kind_of_value != "any"):
+                raise Invalid(f"{key!r} of {self.name!r} must be {kind_of_value}.")
 
 
 _KINDS: dict[str, EventKind] = {}

@@ -42,15 +42,10 @@ def render_event(context: template.Context, event: Event) -> SafeString:
 def timeline_facts(events: Iterable[Event]) -> dict[str, dict[int, str]]:
     """What later events say about earlier ones, read once per page: a held message's review,
     a reply that was not delivered."""
-    from heedful.mail.actions import held_decisions
-    from heedful.mail.kinds import DELIVERY_FAILED
+    from heedful.mail.actions import held_decisions, undelivered
 
     events = list(events)
-    return {
-        "held": held_decisions(events),
-        "undelivered": {int(e.data["event"]): str(e.data.get("state", "")) for e in events
-                        if e.kind == DELIVERY_FAILED},
-    }
+    return {"held": held_decisions(events), "undelivered": undelivered(events)}
 
 
 @register.simple_tag
