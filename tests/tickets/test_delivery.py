@@ -102,6 +102,18 @@ def test_reply_by_email_reaching_only_a_copied_colleague_is_refused(agent_api: A
     assert not OutboundMessage.objects.exists()
 
 
+def test_reply_to_a_requester_whose_address_is_a_placeholder_is_refused_not_lost(agent_api: ApiClient):
+    # The address we write to is the oldest e-mail identity; a placeholder there means no mail
+    # would go out, so the reply must be refused rather than recorded as sent.
+    caller = create_contact(name="Placeholder first", identities=[
+        IdentityInput(ContactIdentity.Kind.EMAIL, "unknown-1@invalid.example"),
+        IdentityInput(ContactIdentity.Kind.EMAIL, "later@example.org")])
+    ticket = phone_ticket(caller)
+    response = agent_api.post(f"/tickets/{ticket.pk}/events", {"body": "Hello", "channel": "email"})
+    assert_error(response, 400, "invalid", "channel")
+    assert not OutboundMessage.objects.exists()
+
+
 def test_reply_on_a_channel_with_no_backend_is_refused(agent_api: ApiClient):
     ticket = make_ticket()
     response = agent_api.post(f"/tickets/{ticket.pk}/events", {"body": "Hello", "channel": "phone"})
