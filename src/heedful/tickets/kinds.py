@@ -85,10 +85,6 @@ def get_kind(name: str) -> EventKind:
     return _KINDS.get(name) or EventKind(name=name, label=name, template="web/events/unknown.html")
 
 
-def is_registered(name: str) -> bool:
-    return name in _KINDS
-
-
 def registered_kinds() -> list[EventKind]:
     return sorted(_KINDS.values(), key=lambda kind: kind.name)
 
