@@ -28,7 +28,7 @@ def portal_event(context: template.Context, event: Event, last: bool = False) ->
     if kind.portal_template is None:
         return SafeString("")
     assert context.template is not None
-    with context.push(event=event, kind=kind, forloop={"last": last}):
+    with context.push(event=event, kind=kind, latest=last):
         return SafeString(context.template.engine.get_template(kind.portal_template).render(context))
 
 
